@@ -1,0 +1,2 @@
+#pragma once
+#include "firmwarden/result.h"  // IWYU pragma: export

@@ -1,0 +1,36 @@
+// Helpers shared by the compression handlers: a growable output that charges the unpack budget.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "unpack/handler.h"
+
+namespace firmwarden::unpack {
+
+// Output buffer for a decompressor. Grows in steps; refuses to grow past the budget.
+class GrowingOutput {
+ public:
+  explicit GrowingOutput(Budget& budget, uint64_t hint = 0);
+  // Makes at least `min_free` bytes writable at free_ptr(); false when the budget is exhausted.
+  bool Reserve(size_t min_free);
+  std::byte* free_ptr() { return buf_.data() + used_; }
+  size_t free_size() const { return buf_.size() - used_; }
+  void Commit(size_t n) { used_ += n; }
+  size_t used() const { return used_; }
+  bool limit_hit() const { return limit_hit_; }
+  // Hands over the bytes, charging them to the budget.
+  Blob Finish();
+
+ private:
+  Budget& budget_;
+  std::vector<std::byte> buf_;
+  size_t used_ = 0;
+  bool limit_hit_ = false;
+};
+
+// Details shared by the compression handlers.
+void AddSizeDetails(Parsed& p, uint64_t compressed, uint64_t decompressed);
+
+}  // namespace firmwarden::unpack

@@ -1,0 +1,46 @@
+// Helpers for tests: temporary directories, running real tools, reading files, hashing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace firmwarden::testing {
+
+// A fresh directory under $TMPDIR, removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(std::string_view name) const { return path_ + "/" + std::string(name); }
+
+ private:
+  std::string path_;
+};
+
+// Runs a shell command; returns its exit status (or -1). Output goes to `out` when given.
+int Run(const std::string& command, std::string* out = nullptr);
+// Quotes a string for /bin/sh.
+std::string Sh(std::string_view s);
+
+std::string ReadFile(const std::string& path);
+void WriteFile(const std::string& path, std::string_view data);
+std::string Sha256Hex(std::string_view data);
+bool Exists(const std::string& path);
+
+// ../shared beside the checkout (or $FIRMWARDEN_SHARED_DIR).
+std::string SharedDir();
+// A corpus directory built by tests/corpus/build (or $FIRMWARDEN_CORPUS_DIR), empty if none.
+std::string CorpusDir();
+
+// Deterministic pseudo-random bytes.
+std::string RandomBytes(size_t n, uint64_t seed);
+
+// Every path below `root` (relative, sorted), for "nothing outside was touched" checks.
+std::vector<std::string> ListTree(const std::string& root);
+
+}  // namespace firmwarden::testing
