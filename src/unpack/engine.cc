@@ -194,7 +194,8 @@ class Engine {
     out_.stats.input_bytes = top.size();
     out_.layout = ScanBlob(top, name, "", "", 0);
     out_.stats.output_bytes = initial_bytes_ - budget_.bytes_left;
-    if (out_.layout.regions.size() == 1 && out_.layout.regions[0].kind != Region::Kind::kChunk)
+    if (std::none_of(out_.layout.regions.begin(), out_.layout.regions.end(),
+                     [](const Region& r) { return r.kind == Region::Kind::kChunk; }))
       Diag(Diagnostic::Severity::kWarning, "/", 0, "no known format found in the image");
   }
 

@@ -98,7 +98,9 @@ void TreeSink::Refuse(FileEntry& entry, const std::string& why) {
   ++refused_;
   if (refused_ <= 20) {
     diagnostics_.push_back({Diagnostic::Severity::kWarning, origin_.chunk, entry.origin.offset,
-                            fmt::format("refused entry \"{}\": {}", entry.raw_name, why)});
+                            fmt::format("refused entry \"{}\": {}",
+                                        entry.raw_name.empty() ? entry.tree_path : entry.raw_name,
+                                        why)});
   }
   entry.state = EntryState::kUnsafe;
   entry.disk_path.clear();
@@ -238,7 +240,9 @@ Status TreeSink::Add(FileEntry entry) {
       std::string target_path = Join(*target_parts, target_parts->size());
       size_t tree_index = files_.trees().empty() ? 0 : files_.trees().size() - 1;
       const FileEntry* target_entry = files_.Find(tree_index, target_path);
-      if (target_entry == nullptr || target_entry->state != EntryState::kWritten ||
+      if (target_entry == nullptr ||
+          (target_entry->state != EntryState::kWritten &&
+           target_entry->state != EntryState::kMetadataOnly) ||
           (target_entry->type != EntryType::kFile && target_entry->type != EntryType::kHardlink)) {
         Refuse(entry, fmt::format("hardlink to \"{}\", which is not a file written earlier in "
                                   "this tree",
@@ -328,6 +332,33 @@ Result<std::unique_ptr<TreeSink::FileOut>> TreeSink::OpenFile(FileEntry entry) {
     entry.state = EntryState::kMetadataOnly;
   }
   out->entry_index_ = Record(std::move(entry));
+  return out;
+}
+
+Result<std::unique_ptr<TreeSink::FileOut>> TreeSink::ReopenFile(std::string_view raw_path,
+                                                               uint64_t size) {
+  auto parts = NormalisePath(raw_path);
+  if (!parts || parts->empty()) return std::unique_ptr<FileOut>();
+  std::string path = Join(*parts, parts->size());
+  size_t tree_index = files_.trees().empty() ? 0 : files_.trees().size() - 1;
+  const FileEntry* found = files_.Find(tree_index, path);
+  if (found == nullptr || found->type != EntryType::kFile || found->state == EntryState::kUnsafe)
+    return std::unique_ptr<FileOut>();
+  size_t index = static_cast<size_t>(found - files_.entries().data());
+  auto out = std::make_unique<FileOut>();
+  out->sink_ = this;
+  out->entry_index_ = index;
+  FileEntry& e = files_.mutable_entries()[index];
+  e.size = size;
+  if (!dry_run()) {
+    std::string why;
+    auto pfd = OpenParent(*parts, /*create=*/false, &why);
+    if (!pfd) return std::unexpected(pfd.error());
+    if (*pfd < 0) return std::unique_ptr<FileOut>();
+    int fd = openat(*pfd, parts->back().c_str(), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return std::unique_ptr<FileOut>();
+    out->fd_ = fd;
+  }
   return out;
 }
 

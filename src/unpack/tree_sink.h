@@ -60,6 +60,9 @@ class TreeSink {
     bool closed_ = false;
   };
   Result<std::unique_ptr<FileOut>> OpenFile(FileEntry entry);
+  // Rewrites the data of a regular file already added to this tree (cpio stores a hardlinked
+  // file's data with its last link). Returns null when no such written file exists.
+  Result<std::unique_ptr<FileOut>> ReopenFile(std::string_view raw_path, uint64_t size);
 
   uint64_t entries_added() const { return added_; }
   bool dry_run() const { return root_fd_ < 0; }

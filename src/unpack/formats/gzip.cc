@@ -64,7 +64,8 @@ Result<Parsed> Parse(const ParseContext& ctx) {
   }
   size_t consumed = zs.total_in;
   inflateEnd(&zs);
-  if (out.used() == 0 && ret != Z_STREAM_END)
+  bool ran_out = (ret == Z_OK || ret == Z_BUF_ERROR) && zs.avail_in == 0;
+  if (out.used() == 0 && ret != Z_STREAM_END && !ran_out)
     return Fail(ErrorCode::kMalformed, "gzip deflate data does not decode", ctx.offset);
   if (ret == Z_STREAM_END) {
     auto stored_crc = ReadU32(in, consumed, Endian::kLittle);
@@ -85,7 +86,7 @@ Result<Parsed> Parse(const ParseContext& ctx) {
                     out.used()));
   } else {
     p.size = body + consumed;
-    p.truncated = zs.avail_in == 0;
+    p.truncated = ran_out;
     p.warnings.push_back(fmt::format("gzip stream broken after {} output bytes (zlib code {})",
                                      out.used(), ret));
   }

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Benchmark: `firmwarden extract` against Debian's `binwalk -Me` on the real images, and against
+# `unsquashfs` on a SquashFS-xz of a Debian root filesystem (>= 30 MB unpacked), in one run, on the
+# same machine. Prints wall time, peak RSS and the ratio for each.
+#
+# usage: bench/extract_vs_peers.sh [FIRMWARDEN_BINARY]
+# needs: scripts/setup packages, ../shared, and network on the first run (the large rootfs is built
+# from real Debian packages by tests/corpus/build --profile large, then cached).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FW=${1:-build/release/firmwarden}
+SHARED=${FIRMWARDEN_SHARED_DIR:-../shared}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+REPEAT=${BENCH_REPEAT:-3}
+
+# best-of-N wall seconds and max RSS (KiB) of a command; output dirs are cleaned between runs.
+measure() {  # measure OUTDIR CMD...
+  local out=$1; shift
+  local best="" rss=0
+  for _ in $(seq "$REPEAT"); do
+    rm -rf "$out"
+    /usr/bin/time -f '%e %M' -o "$WORK/time" "$@" >/dev/null 2>&1 || true
+    read -r t m < "$WORK/time"
+    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
+    [ "$m" -gt "$rss" ] && rss=$m
+  done
+  echo "$best $rss"
+}
+
+count_files() { find "$1" -mindepth 1 2>/dev/null | wc -l; }
+
+printf '%-58s %10s %8s %10s %8s %8s\n' image "fw s" "fw MiB" "binwalk s" "bw MiB" speedup
+for img in "$SHARED"/corpora/firmware/*.bin "$SHARED"/corpora/firmware/*.trx; do
+  name=$(basename "$img")
+  read -r fw_t fw_m < <(measure "$WORK/fw" "$FW" extract "$img" -o "$WORK/fw")
+  REPEAT=1 read -r bw_t bw_m < <(REPEAT=1 measure "$WORK/bw" binwalk -Me -q --run-as=root -C "$WORK/bw" "$img")
+  ratio=$(awk "BEGIN{ if ($fw_t > 0) printf \"%.1fx\", $bw_t / $fw_t; else print \"inf\" }")
+  printf '%-58s %10s %8.1f %10s %8.1f %8s\n' "$name" "$fw_t" "$(awk "BEGIN{print $fw_m/1024}")" \
+    "$bw_t" "$(awk "BEGIN{print $bw_m/1024}")" "$ratio"
+done
+
+echo
+echo "SquashFS-xz of a Debian root filesystem: firmwarden extract vs unsquashfs"
+tests/corpus/build --out build/corpus-large --profile large >/dev/null
+SQ=$(ls build/corpus-large/*squashfs-xz*.sqfs 2>/dev/null | head -1 || true)
+[ -z "$SQ" ] && SQ=$(ls build/corpus-large/*.sqfs | head -1)
+unpacked=$(unsquashfs -s "$SQ" 2>/dev/null | awk '/Filesystem size/ {print $3; exit}')
+read -r fw_t fw_m < <(measure "$WORK/fw" "$FW" extract "$SQ" -o "$WORK/fw")
+read -r us_t us_m < <(measure "$WORK/us" unsquashfs -q -n -d "$WORK/us" "$SQ")
+read -r us1_t us1_m < <(measure "$WORK/us" unsquashfs -q -n -p 1 -d "$WORK/us" "$SQ")
+echo "image: $(basename "$SQ"), $(du -sm "$WORK/us" 2>/dev/null | cut -f1) MB unpacked"
+printf '%-28s %8s s %8.1f MiB\n' "firmwarden extract" "$fw_t" "$(awk "BEGIN{print $fw_m/1024}")"
+printf '%-28s %8s s %8.1f MiB\n' "unsquashfs (all cores)" "$us_t" "$(awk "BEGIN{print $us_m/1024}")"
+printf '%-28s %8s s %8.1f MiB\n' "unsquashfs -p 1" "$us1_t" "$(awk "BEGIN{print $us1_m/1024}")"
+echo "time ratio firmwarden/unsquashfs: $(awk "BEGIN{printf \"%.2f\", $fw_t/$us_t}") (target <= 1.5)"
