@@ -24,6 +24,8 @@ constexpr Magic kMagics[] = {
 
 // Larger kernels exist nowhere; a header claiming more is a chance match.
 constexpr uint64_t kMaxKernelSize = 256ULL << 20;
+// Even a minimal zImage (decompressor plus a compressed kernel) is far larger than this.
+constexpr uint64_t kMinZImageSize = 0x1000;
 
 Result<Parsed> ParseArmZImage(const ParseContext& ctx, Bytes data) {
   auto le = ReadU32(data, 0x24, Endian::kLittle);
@@ -32,18 +34,24 @@ Result<Parsed> ParseArmZImage(const ParseContext& ctx, Bytes data) {
   auto start = ReadU32(data, 0x28, e);
   auto end = ReadU32(data, 0x2C, e);
   if (!start || !end) return Fail(ErrorCode::kTruncated, "zImage header cut short", ctx.offset);
-  if (*end <= *start || *end - *start < 0x30 || *end - *start > kMaxKernelSize)
+  if (*end <= *start || *end - *start < kMinZImageSize || *end - *start > kMaxKernelSize)
     return Fail(ErrorCode::kMalformed, "zImage start/end addresses implausible", ctx.offset);
+  // Kernels since 3.x store an endianness flag after the addresses. Without it, two words of
+  // arbitrary data pass the checks above too easily, so an older-style header must at least
+  // describe an image that fits in the data.
+  auto flag = ReadU32(data, 0x30, e);
+  bool has_flag = flag && *flag == 0x04030201;
   Parsed p;
   p.size = *end - *start;
   p.truncated = p.size > data.size();
+  if (p.truncated && !has_flag)
+    return Fail(ErrorCode::kMalformed, "zImage without endianness flag runs past the data",
+                ctx.offset);
   p.details = {{"type", "ARM zImage"},
                {"endianness", e == Endian::kLittle ? "little" : "big"},
                {"load_start", fmt::format("0x{:08x}", *start)},
                {"load_end", fmt::format("0x{:08x}", *end)}};
-  // Kernels since 3.x store an endianness flag after the addresses; report a disagreement.
-  if (auto flag = ReadU32(data, 0x30, e); flag && *flag != 0x04030201 && *flag != 0x01020304)
-    p.details.push_back({"endian_flag", "absent"});
+  if (!has_flag) p.details.push_back({"endian_flag", "absent"});
   return p;
 }
 
