@@ -9,58 +9,57 @@
 namespace firmwarden::unpack {
 namespace {
 
-constexpr Magic kMagics[] = {{std::string_view("\x7f" "ELF", 4), 0}};
+constexpr Magic kMagics[] = {{"\177ELF", 0}};
 // Tables bigger than this are not produced by any toolchain and would only cost time.
 constexpr uint32_t kMaxTableEntries = 65536;
 
 std::string MachineName(uint16_t m) {
-  switch (m) {
-    case 2: return "SPARC";
-    case 3: return "x86";
-    case 4: return "m68k";
-    case 8: return "MIPS";
-    case 10: return "MIPS (RS3000 LE)";
-    case 18: return "SPARC v8+";
-    case 20: return "PowerPC";
-    case 21: return "PowerPC64";
-    case 22: return "S/390";
-    case 40: return "ARM";
-    case 42: return "SuperH";
-    case 43: return "SPARC v9";
-    case 50: return "IA-64";
-    case 62: return "x86-64";
-    case 83: return "AVR";
-    case 87: return "V850";
-    case 88: return "M32R";
-    case 92: return "OpenRISC";
-    case 93: return "ARC";
-    case 94: return "Xtensa";
-    case 106: return "Blackfin";
-    case 113: return "Altera Nios II";
-    case 164: return "Hexagon";
-    case 183: return "AArch64";
-    case 189: return "MicroBlaze";
-    case 195: return "ARC v2";
-    case 243: return "RISC-V";
-    case 258: return "LoongArch";
-    default: return fmt::format("unknown ({})", m);
-  }
+  static constexpr std::pair<uint16_t, std::string_view> kNames[] = {
+      {2, "SPARC"},
+      {3, "x86"},
+      {4, "m68k"},
+      {8, "MIPS"},
+      {10, "MIPS (RS3000 LE)"},
+      {18, "SPARC v8+"},
+      {20, "PowerPC"},
+      {21, "PowerPC64"},
+      {22, "S/390"},
+      {40, "ARM"},
+      {42, "SuperH"},
+      {43, "SPARC v9"},
+      {50, "IA-64"},
+      {62, "x86-64"},
+      {83, "AVR"},
+      {87, "V850"},
+      {88, "M32R"},
+      {92, "OpenRISC"},
+      {93, "ARC"},
+      {94, "Xtensa"},
+      {106, "Blackfin"},
+      {113, "Altera Nios II"},
+      {164, "Hexagon"},
+      {183, "AArch64"},
+      {189, "MicroBlaze"},
+      {195, "ARC v2"},
+      {243, "RISC-V"},
+      {258, "LoongArch"},
+  };
+  for (const auto& [id, name] : kNames)
+    if (id == m) return std::string(name);
+  return fmt::format("unknown ({})", m);
 }
 
 std::string TypeName(uint16_t t) {
-  switch (t) {
-    case 0: return "none";
-    case 1: return "relocatable";
-    case 2: return "executable";
-    case 3: return "shared object";
-    case 4: return "core";
-    default: return fmt::format("0x{:x}", t);
-  }
+  static constexpr std::string_view kNames[] = {"none", "relocatable", "executable",
+                                                "shared object", "core"};
+  return t < std::size(kNames) ? std::string(kNames[t]) : fmt::format("0x{:x}", t);
 }
 
 Result<Parsed> Parse(const ParseContext& ctx) {
   Bytes data = ctx.data.subspan(ctx.offset);
-  auto fail = [&](std::string msg) { return Fail(ErrorCode::kMalformed, "ELF: " + msg, ctx.offset); };
+  auto fail = [&](std::string msg) {
+    return Fail(ErrorCode::kMalformed, "ELF: " + msg, ctx.offset);
+  };
   if (data.size() < 52) return Fail(ErrorCode::kTruncated, "ELF header cut short", ctx.offset);
   uint8_t cls = static_cast<uint8_t>(data[4]);
   uint8_t enc = static_cast<uint8_t>(data[5]);
@@ -135,21 +134,51 @@ Result<Parsed> Parse(const ParseContext& ctx) {
     }
   }
 
-  // Section headers (type NOBITS occupies no file space).
+  // Section headers (type NOBITS occupies no file space). The table is only believed when it
+  // looks like one: entry 0 null and the section-name table a string table. Files stored in
+  // pieces (execute-in-place filesystems, carved fragments) often have the header and program
+  // headers intact but something else where the section table should be, and trusting that
+  // garbage would stretch the chunk over unrelated data.
+  bool sections_ignored = false;
   if (shnum != 0) {
     uint64_t table = uint64_t{shnum} * shentsize;
-    if (!extend(shoff, table)) return fail("bad shoff");
+    if (shoff > UINT64_MAX - table) return fail("bad shoff");
     if (shoff > data.size() || table > data.size() - shoff) {
+      extend(shoff, table);
       truncated = true;
     } else {
-      table_read = true;
-      for (uint32_t i = 0; i < shnum && i < kMaxTableEntries; ++i) {
-        Bytes sh = data.subspan(shoff + uint64_t{i} * shentsize, shentsize);
-        uint32_t sh_type = *ReadU32(sh, 4, e);
-        uint64_t sh_offset = is64 ? *ReadU64(sh, 24, e) : *ReadU32(sh, 16, e);
-        uint64_t sh_size = is64 ? *ReadU64(sh, 32, e) : *ReadU32(sh, 20, e);
+      auto entry = [&](uint32_t i) {
+        return data.subspan(shoff + uint64_t{i} * shentsize, shentsize);
+      };
+      auto field = [&](Bytes sh, size_t off32, size_t off64, bool wide) -> uint64_t {
+        if (!is64) return *ReadU32(sh, off32, e);
+        return wide ? *ReadU64(sh, off64, e) : *ReadU32(sh, off64, e);
+      };
+      Bytes null_entry = entry(0);
+      bool plausible = field(null_entry, 0, 0, false) == 0 &&   // sh_name
+                       field(null_entry, 4, 4, false) == 0 &&   // sh_type
+                       field(null_entry, 8, 8, true) == 0 &&    // sh_flags
+                       field(null_entry, 12, 16, true) == 0 &&  // sh_addr
+                       field(null_entry, 16, 24, true) == 0;    // sh_offset
+      if (plausible && shstrndx != 0 && shstrndx < 0xFF00)
+        plausible = shstrndx < shnum && field(entry(shstrndx), 4, 4, false) == 3;  // SHT_STRTAB
+      uint64_t sh_end = shoff + table;
+      for (uint32_t i = 1; plausible && i < shnum && i < kMaxTableEntries; ++i) {
+        Bytes sh = entry(i);
+        uint32_t sh_type = static_cast<uint32_t>(field(sh, 4, 4, false));
+        uint64_t sh_offset = field(sh, 16, 24, true);
+        uint64_t sh_size = field(sh, 20, 32, true);
         if (sh_type == 8 || sh_type == 0) continue;  // SHT_NOBITS, SHT_NULL
-        if (!extend(sh_offset, sh_size)) return fail("section size overflows");
+        if (sh_offset > UINT64_MAX - sh_size)
+          plausible = false;
+        else
+          sh_end = std::max(sh_end, sh_offset + sh_size);
+      }
+      if (plausible) {
+        table_read = true;
+        end = std::max(end, sh_end);
+      } else {
+        sections_ignored = true;
       }
     }
   }
@@ -168,12 +197,14 @@ Result<Parsed> Parse(const ParseContext& ctx) {
                {"type", TypeName(type)},
                {"entry", fmt::format("0x{:x}", entry)}};
   if (!interpreter.empty()) p.details.push_back({"interpreter", interpreter});
+  if (sections_ignored)
+    p.details.push_back({"section_table", "implausible, not used for the size"});
   return p;
 }
 
 }  // namespace
 
-extern const FormatHandler elf_handler{"elf", FormatKind::kRecognizer,
-                                       "ELF executable or library", kMagics, Parse, nullptr};
+extern const FormatHandler elf_handler{
+    "elf", FormatKind::kRecognizer, "ELF executable or library", kMagics, Parse, nullptr};
 
 }  // namespace firmwarden::unpack

@@ -27,22 +27,25 @@ std::string MakeElf(bool is64, bool be, uint16_t machine, const std::string& cod
   const size_t data_off = eh + 2 * ph;
   const size_t code_off = data_off + interp.size();
   const size_t shoff = (code_off + code.size() + 7) & ~size_t{7};
-  std::string s = "\x7f" "ELF";
+  std::string s = "\177ELF";
   s += static_cast<char>(is64 ? 2 : 1);
   s += static_cast<char>(be ? 2 : 1);
   s += '\x01';
   s.resize(16, '\0');
   auto w = [&](size_t at, uint64_t v, int width) { Put(s, at, v, width, be); };
   auto addr = [&](size_t at32, size_t at64, uint64_t v) {
-    if (is64) w(at64, v, 8); else w(at32, v, 4);
+    if (is64)
+      w(at64, v, 8);
+    else
+      w(at32, v, 4);
   };
   w(16, 2, 2);  // ET_EXEC
   w(18, machine, 2);
   w(20, 1, 4);
-  addr(24, 24, 0x400100);         // entry
-  addr(28, 32, eh);               // phoff
-  addr(32, 40, shoff);            // shoff
-  size_t tail = is64 ? 48 : 36;   // flags, then the 16-bit fields
+  addr(24, 24, 0x400100);        // entry
+  addr(28, 32, eh);              // phoff
+  addr(32, 40, shoff);           // shoff
+  size_t tail = is64 ? 48 : 36;  // flags, then the 16-bit fields
   w(tail, 0, 4);
   w(tail + 4, eh, 2);
   w(tail + 6, ph, 2);
@@ -81,8 +84,8 @@ std::string MakeElf(bool is64, bool be, uint16_t machine, const std::string& cod
     }
   };
   shdr(0, 0, 0);
-  shdr(1, code_off, code.size());        // PROGBITS
-  shdr(8, code_off, 0x7FFFFFF0);         // NOBITS: no file space, must not count
+  shdr(1, code_off, code.size());  // PROGBITS
+  shdr(8, code_off, 0x7FFFFFF0);   // NOBITS: no file space, must not count
   return s;
 }
 
@@ -174,7 +177,9 @@ TEST(Elf, TruncatedAndHostile) {
   Put(bad, 52 + 32 + 4, 0xFFFFFFFF, 4, true);   // second phdr offset
   Put(bad, 52 + 32 + 16, 0xFFFFFFFF, 4, true);  // filesz
   auto p = ParseWith("elf", bad);
-  if (p) EXPECT_TRUE(p->truncated);
+  if (p) {
+    EXPECT_TRUE(p->truncated);
+  }
   std::string bad64 = MakeElf(true, false, 62, "x");
   Put(bad64, 64 + 56 + 8, 0xFFFFFFFFFFFFFF00ULL, 8, false);
   Put(bad64, 64 + 56 + 32, 0x1000, 8, false);
@@ -187,16 +192,34 @@ TEST(Elf, TruncatedAndHostile) {
   }
 }
 
+TEST(Elf, ImplausibleSectionTableIgnored) {
+  // As in execute-in-place filesystems: headers intact, something else where the section table
+  // should be. The extent comes from the program headers alone.
+  std::string elf = MakeElf(false, false, 94, RandomBytes(500, 6));
+  uint32_t shoff = *ReadU32(AsBytes(elf), 32, Endian::kLittle);
+  std::string garbage = RandomBytes(elf.size() - shoff, 7);
+  PutU32(garbage, 16, 0xFFF00000, false);  // a "section" 4 GiB out
+  PutU32(garbage, 20, 0x000FFFFF, false);
+  elf.replace(shoff, garbage.size(), garbage);
+  auto p = ParseWith("elf", elf + std::string(100, 'z'));
+  ASSERT_TRUE(p.has_value()) << p.error().message;
+  EXPECT_EQ(p->size, 52u + 2 * 32 + 18 + 500);  // end of the PT_LOAD segment
+  EXPECT_FALSE(p->truncated);
+  EXPECT_EQ(Detail(*p, "section_table"), "implausible, not used for the size");
+}
+
 TEST(Elf, GarbageAndBitFlips) {
   for (uint64_t seed = 0; seed < 300; ++seed) {
-    std::string g = "\x7f" "ELF" + RandomBytes(600, seed);
+    std::string g = "\177ELF" + RandomBytes(600, seed);
     EXPECT_FALSE(ParseWith("elf", g).has_value()) << seed;
   }
   std::string elf = MakeElf(true, false, 62, RandomBytes(200, 5));
   for (uint64_t seed = 0; seed < 400; ++seed) {
     std::string m = FlipBits(elf, seed, 1 + seed % 4, 4);
     auto p = ParseWith("elf", m);
-    if (p) EXPECT_GT(p->size, 0u);
+    if (p) {
+      EXPECT_GT(p->size, 0u);
+    }
     if (seed % 20 == 0) Info(m);
   }
 }

@@ -312,8 +312,8 @@ Result<Parsed> ParseFit(const ParseContext& ctx) {
       p.size = std::max<uint64_t>(p.size, img.offset + img.size);
     }
     if (img.offset >= data.size() || img.size > data.size() - img.offset) {
-      p.warnings.push_back(fmt::format("FIT image {} ({} bytes at 0x{:x}) runs past the data",
-                                       name, img.size, img.offset));
+      p.warnings.push_back(fmt::format("FIT image {} ({} bytes at 0x{:x}) runs past the data", name,
+                                       img.size, img.offset));
       p.truncated = true;
       if (img.offset >= data.size()) continue;
     } else {
@@ -345,11 +345,10 @@ Result<Parsed> ParseDtb(const ParseContext& ctx) {
 
 }  // namespace
 
-extern const FormatHandler fit_handler{"fit", FormatKind::kContainer,
-                                       "U-Boot FIT image (flattened image tree)", kMagics, ParseFit,
-                                       nullptr};
-extern const FormatHandler dtb_handler{"dtb", FormatKind::kRecognizer,
-                                       "Flattened device tree blob (DTB)", kMagics, ParseDtb,
-                                       nullptr};
+extern const FormatHandler fit_handler{
+    "fit",  FormatKind::kContainer, "U-Boot FIT image (flattened image tree)", kMagics, ParseFit,
+    nullptr};
+extern const FormatHandler dtb_handler{
+    "dtb", FormatKind::kRecognizer, "Flattened device tree blob (DTB)", kMagics, ParseDtb, nullptr};
 
 }  // namespace firmwarden::unpack

@@ -269,14 +269,14 @@ TEST(Fdt, HostileStructuresRejected) {
 
   // Structures that look cyclic or unbalanced.
   std::vector<std::string> bad = {
-      FdtBuilder().Begin("").Finish(),                          // END inside an open node
-      FdtBuilder().Begin("").End().End().Finish(),              // END_NODE without a node
-      FdtBuilder().Begin("").End().Begin("").End().Finish(),    // two roots
-      FdtBuilder().Begin("x").End().Finish(),                   // named root
-      FdtBuilder().Prop("p", "v").Begin("").End().Finish(),     // property outside a node
-      FdtBuilder().Begin("").Raw(7).End().Finish(),             // unknown token
-      FdtBuilder().Begin("").End().Finish(false),               // no FDT_END
-      FdtBuilder().Begin("").Begin("").End().End().Finish(),    // unnamed child
+      FdtBuilder().Begin("").Finish(),                        // END inside an open node
+      FdtBuilder().Begin("").End().End().Finish(),            // END_NODE without a node
+      FdtBuilder().Begin("").End().Begin("").End().Finish(),  // two roots
+      FdtBuilder().Begin("x").End().Finish(),                 // named root
+      FdtBuilder().Prop("p", "v").Begin("").End().Finish(),   // property outside a node
+      FdtBuilder().Begin("").Raw(7).End().Finish(),           // unknown token
+      FdtBuilder().Begin("").End().Finish(false),             // no FDT_END
+      FdtBuilder().Begin("").Begin("").End().End().Finish(),  // unnamed child
   };
   for (size_t i = 0; i < bad.size(); ++i) {
     EXPECT_FALSE(ParseWith("dtb", bad[i]).has_value()) << i;

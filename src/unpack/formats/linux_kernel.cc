@@ -108,7 +108,8 @@ Result<Parsed> ParseArm64(const ParseContext& ctx, Bytes data) {
 }
 
 Result<Parsed> ParseX86(const ParseContext& ctx, Bytes data) {
-  if (data.size() < 0x230) return Fail(ErrorCode::kTruncated, "bzImage header cut short", ctx.offset);
+  if (data.size() < 0x230)
+    return Fail(ErrorCode::kTruncated, "bzImage header cut short", ctx.offset);
   uint16_t boot_flag = *ReadU16(data, 0x1FE, Endian::kLittle);
   uint8_t setup_sects = static_cast<uint8_t>(data[0x1F1]);
   uint32_t syssize = *ReadU32(data, 0x1F4, Endian::kLittle);
@@ -141,6 +142,8 @@ Result<Parsed> ParseX86(const ParseContext& ctx, Bytes data) {
   return p;
 }
 
+constexpr std::string_view kDescription = "Linux kernel image (zImage, Image, bzImage)";
+
 Result<Parsed> Parse(const ParseContext& ctx) {
   Bytes data = ctx.data.subspan(ctx.offset);
   if (ctx.match == "HdrS") return ParseX86(ctx, data);
@@ -150,8 +153,7 @@ Result<Parsed> Parse(const ParseContext& ctx) {
 
 }  // namespace
 
-extern const FormatHandler linux_kernel_handler{"linux_kernel", FormatKind::kRecognizer,
-                                                "Linux kernel boot image (zImage, Image, bzImage)",
-                                                kMagics, Parse, nullptr};
+extern const FormatHandler linux_kernel_handler{
+    "linux_kernel", FormatKind::kRecognizer, kDescription, kMagics, Parse, nullptr};
 
 }  // namespace firmwarden::unpack

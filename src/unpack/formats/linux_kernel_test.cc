@@ -71,7 +71,7 @@ std::string Arm64Image(uint64_t image_size, size_t file_size, bool pe) {
     std::string hdr(24 + 0xA0 + 2 * 40, '\0');
     hdr.replace(0, 4, std::string("PE\0\0", 4));
     PutU16(hdr, 4, 0xAA64, false);
-    PutU16(hdr, 6, 2, false);     // sections
+    PutU16(hdr, 6, 2, false);      // sections
     PutU16(hdr, 20, 0xA0, false);  // optional header size
     size_t t = 24 + 0xA0;
     hdr.replace(t, 5, ".text");
@@ -157,13 +157,15 @@ TEST(LinuxKernel, GarbageTruncationAndBitFlips) {
     EXPECT_FALSE(ParseWith("linux_kernel", a).has_value()) << seed;
     EXPECT_FALSE(ParseWith("linux_kernel", x).has_value()) << seed;
   }
-  for (const std::string& k : {ZImage(0x2000, false), Arm64Image(0x1000, 0x1A00, true),
-                               BzImage(0x40, 0x1000)}) {
+  for (const std::string& k :
+       {ZImage(0x2000, false), Arm64Image(0x1000, 0x1A00, true), BzImage(0x40, 0x1000)}) {
     for (size_t n = 0; n < 0x240; n += 3) (void)ParseWith("linux_kernel", k.substr(0, n));
     for (uint64_t seed = 0; seed < 200; ++seed) {
       std::string m = FlipBits(k.substr(0, 0x300), seed, 1 + seed % 3) + k.substr(0x300);
       auto p = ParseWith("linux_kernel", m);
-      if (p) EXPECT_LE(p->size, 256u << 20);
+      if (p) {
+        EXPECT_LE(p->size, 256u << 20);
+      }
     }
   }
 }

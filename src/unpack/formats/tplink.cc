@@ -131,8 +131,7 @@ void AddHeaderDetails(Parsed& p, const Header& h, std::string_view prefix) {
   p.details.push_back({key("hardware_revision"), std::to_string(h.hw_rev)});
   if (h.region != 0) p.details.push_back({key("region"), std::to_string(h.region)});
   if (h.ver_hi != 0 || h.ver_mid != 0 || h.ver_lo != 0)
-    p.details.push_back(
-        {key("version"), fmt::format("{}.{}.{}", h.ver_hi, h.ver_mid, h.ver_lo)});
+    p.details.push_back({key("version"), fmt::format("{}.{}.{}", h.ver_hi, h.ver_mid, h.ver_lo)});
   p.details.push_back({key("kernel_load_address"), fmt::format("0x{:08x}", h.kernel_la)});
   p.details.push_back({key("kernel_entry_point"), fmt::format("0x{:08x}", h.kernel_ep)});
   p.details.push_back({key("firmware_length"), std::to_string(h.fw_length)});
@@ -176,8 +175,8 @@ Result<Parsed> Parse(const ParseContext& ctx) {
     p.details.push_back({name + "_offset", fmt::format("0x{:x}", ofs)});
     p.details.push_back({name + "_size", std::to_string(len)});
     if (ofs >= data.size()) {
-      p.warnings.push_back(fmt::format("TP-Link {} at 0x{:x} lies past the end of the data", name,
-                                       ofs));
+      p.warnings.push_back(
+          fmt::format("TP-Link {} at 0x{:x} lies past the end of the data", name, ofs));
       return;
     }
     p.children.push_back({std::move(name), ctx.blob.Slice(ctx.offset + ofs, len)});
@@ -212,8 +211,8 @@ Result<Parsed> Parse(const ParseContext& ctx) {
       p.details.push_back({"layout", "combined (rootfs follows the kernel)"});
     }
     // Never let the rootfs reach past the firmware described by the outer header.
-    rootfs_len = std::min<uint64_t>(rootfs_len, h.fw_length - std::min<uint64_t>(
-                                                                  rootfs_ofs, h.fw_length));
+    rootfs_len =
+        std::min<uint64_t>(rootfs_len, h.fw_length - std::min<uint64_t>(rootfs_ofs, h.fw_length));
     add("rootfs", rootfs_ofs, rootfs_len);
   }
   return p;
@@ -221,8 +220,8 @@ Result<Parsed> Parse(const ParseContext& ctx) {
 
 }  // namespace
 
-extern const FormatHandler tplink_handler{"tplink", FormatKind::kContainer,
-                                          "TP-Link firmware image (header v1/v2)", kMagics, Parse,
-                                          nullptr};
+extern const FormatHandler tplink_handler{
+    "tplink", FormatKind::kContainer, "TP-Link firmware image (header v1/v2)", kMagics, Parse,
+    nullptr};
 
 }  // namespace firmwarden::unpack

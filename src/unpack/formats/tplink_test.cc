@@ -250,7 +250,9 @@ TEST_P(TpLinkReal, HeaderAndPartitions) {
   EXPECT_EQ(Detail(r->details, "vendor"), c.vendor);
   EXPECT_EQ(Detail(r->details, "firmware_version"), c.fw_version);
   EXPECT_EQ(Detail(r->details, "hardware_id"), c.hw_id);
-  if (*c.version) EXPECT_EQ(Detail(r->details, "version"), c.version);
+  if (*c.version) {
+    EXPECT_EQ(Detail(r->details, "version"), c.version);
+  }
   EXPECT_EQ(Detail(r->details, "kernel_offset"), fmt::format("0x{:x}", c.kernel_ofs));
   EXPECT_EQ(Detail(r->details, "kernel_size"), std::to_string(c.kernel_len));
   EXPECT_EQ(Detail(r->details, "rootfs_offset"), fmt::format("0x{:x}", c.rootfs_ofs));

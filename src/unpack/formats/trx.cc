@@ -111,8 +111,7 @@ Result<Parsed> Parse(const ParseContext& ctx) {
   for (size_t i = 0; i < parts.size(); ++i) {
     uint64_t start = parts[i].second;
     uint64_t end = i + 1 < parts.size() ? parts[i + 1].second : *len;
-    p.details.push_back(
-        {fmt::format("{}_offset", names[i]), fmt::format("0x{:x}", start)});
+    p.details.push_back({fmt::format("{}_offset", names[i]), fmt::format("0x{:x}", start)});
     p.details.push_back({fmt::format("{}_size", names[i]), std::to_string(end - start)});
     if (start >= data.size()) break;
     p.children.push_back({names[i], ctx.blob.Slice(ctx.offset + start, end - start)});
@@ -122,7 +121,7 @@ Result<Parsed> Parse(const ParseContext& ctx) {
 
 }  // namespace
 
-extern const FormatHandler trx_handler{"trx", FormatKind::kContainer,
-                                       "Broadcom TRX firmware image", kMagics, Parse, nullptr};
+extern const FormatHandler trx_handler{
+    "trx", FormatKind::kContainer, "Broadcom TRX firmware image", kMagics, Parse, nullptr};
 
 }  // namespace firmwarden::unpack

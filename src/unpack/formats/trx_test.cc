@@ -142,7 +142,8 @@ TEST(Trx, GarbageAfterMagicRejected) {
 }
 
 TEST(Trx, BitFlipsNeverCrash) {
-  std::string trx = MakeTrx(1, {RandomBytes(100, 16), RandomBytes(100, 17), "hsqs" + RandomBytes(90, 18)});
+  std::string trx =
+      MakeTrx(1, {RandomBytes(100, 16), RandomBytes(100, 17), "hsqs" + RandomBytes(90, 18)});
   for (uint64_t seed = 0; seed < 300; ++seed) {
     std::string m = FlipBits(trx, seed, 1 + seed % 3, 4);
     auto p = ParseWith("trx", m);

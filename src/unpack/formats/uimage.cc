@@ -28,28 +28,30 @@ constexpr size_t kMaxMultiParts = 1024;
 constexpr Magic kMagics[] = {{std::string_view("\x27\x05\x19\x56", 4), 0}};
 
 std::string OsName(uint8_t v) {
+  // clang-format off
   static constexpr std::array<std::string_view, 29> kNames = {
-      "invalid", "openbsd", "netbsd", "freebsd", "4.4bsd",  "linux",   "svr4",     "esix",
-      "solaris", "irix",    "sco",    "dell",    "ncr",     "lynxos",  "vxworks",  "psos",
-      "qnx",     "u-boot",  "rtems",  "artos",   "unity",   "integrity", "ose",    "plan9",
-      "openrtos", "arm-trusted-firmware", "tee", "opensbi", "efi"};
+      "invalid", "openbsd", "netbsd", "freebsd", "4.4bsd", "linux", "svr4", "esix", "solaris",
+      "irix", "sco", "dell", "ncr", "lynxos", "vxworks", "psos", "qnx", "u-boot", "rtems",
+      "artos", "unity", "integrity", "ose", "plan9", "openrtos", "arm-trusted-firmware", "tee",
+      "opensbi", "efi"};
+  // clang-format on
   return v < kNames.size() ? std::string(kNames[v]) : fmt::format("unknown ({})", v);
 }
 
 std::string ArchName(uint8_t v) {
   static constexpr std::array<std::string_view, 27> kNames = {
-      "invalid", "alpha",   "arm",    "x86",       "ia64",       "mips",     "mips64",
-      "powerpc", "s390",    "sh",     "sparc",     "sparc64",    "m68k",     "nios",
-      "microblaze", "nios2", "blackfin", "avr32",  "st200",      "sandbox",  "nds32",
-      "openrisc", "arm64",  "arc",    "x86_64",    "xtensa",     "riscv"};
+      "invalid",    "alpha", "arm",      "x86",    "ia64",    "mips",    "mips64",
+      "powerpc",    "s390",  "sh",       "sparc",  "sparc64", "m68k",    "nios",
+      "microblaze", "nios2", "blackfin", "avr32",  "st200",   "sandbox", "nds32",
+      "openrisc",   "arm64", "arc",      "x86_64", "xtensa",  "riscv"};
   return v < kNames.size() ? std::string(kNames[v]) : fmt::format("unknown ({})", v);
 }
 
 std::string TypeName(uint8_t v) {
   static constexpr std::array<std::string_view, 15> kNames = {
-      "invalid",  "standalone", "kernel",   "ramdisk",   "multi",
-      "firmware", "script",     "filesystem", "flat_dt", "kwbimage",
-      "imximage", "ublimage",   "omapimage", "aisimage", "kernel_noload"};
+      "invalid",  "standalone", "kernel",     "ramdisk",  "multi",
+      "firmware", "script",     "filesystem", "flat_dt",  "kwbimage",
+      "imximage", "ublimage",   "omapimage",  "aisimage", "kernel_noload"};
   return v < kNames.size() ? std::string(kNames[v]) : fmt::format("unknown ({})", v);
 }
 
@@ -138,8 +140,8 @@ Result<Parsed> Parse(const ParseContext& ctx) {
   } else {
     uint32_t computed = Crc32(payload);
     if (computed != dcrc)
-      p.warnings.push_back(fmt::format("uImage data CRC mismatch: stored {:08x}, computed {:08x}",
-                                       dcrc, computed));
+      p.warnings.push_back(
+          fmt::format("uImage data CRC mismatch: stored {:08x}, computed {:08x}", dcrc, computed));
   }
 
   const size_t payload_abs = ctx.offset + kHeaderSize;
@@ -172,8 +174,8 @@ Result<Parsed> Parse(const ParseContext& ctx) {
       p.warnings.push_back(fmt::format(
           "uImage multi-file part {} ({} bytes at {}) runs past the data", i, sizes[i], pos));
       if (pos < payload.size())
-        p.children.push_back({fmt::format("image{}", i),
-                              ctx.blob.Slice(payload_abs + pos, payload.size() - pos)});
+        p.children.push_back(
+            {fmt::format("image{}", i), ctx.blob.Slice(payload_abs + pos, payload.size() - pos)});
       break;
     }
     p.children.push_back({fmt::format("image{}", i), ctx.blob.Slice(payload_abs + pos, sizes[i])});
@@ -184,7 +186,7 @@ Result<Parsed> Parse(const ParseContext& ctx) {
 
 }  // namespace
 
-extern const FormatHandler uimage_handler{"uimage", FormatKind::kContainer,
-                                          "U-Boot legacy image (uImage)", kMagics, Parse, nullptr};
+extern const FormatHandler uimage_handler{
+    "uimage", FormatKind::kContainer, "U-Boot legacy image (uImage)", kMagics, Parse, nullptr};
 
 }  // namespace firmwarden::unpack

@@ -6,8 +6,8 @@
 namespace firmwarden::unpack::testing {
 namespace {
 
-using firmwarden::testing::ReadFile;
 using firmwarden::testing::RandomBytes;
+using firmwarden::testing::ReadFile;
 using firmwarden::testing::Sh;
 using firmwarden::testing::Sha256Hex;
 using firmwarden::testing::SharedDir;
@@ -47,8 +47,8 @@ TEST(UImage, MkimageGzipKernel) {
   WriteFile(dir / "k.bin", raw);
   ASSERT_EQ(Shell("gzip -n -9 -c " + Sh(dir / "k.bin") + " > " + Sh(dir / "k.gz")), 0);
   ASSERT_EQ(Shell("SOURCE_DATE_EPOCH=1600000000 mkimage -A mips -O linux -T kernel -C gzip "
-                "-a 0x80060000 -e 0x80060400 -n 'Test Kernel 1.0' -d " +
-                Sh(dir / "k.gz") + " " + Sh(dir / "k.img") + " >/dev/null"),
+                  "-a 0x80060000 -e 0x80060400 -n 'Test Kernel 1.0' -d " +
+                  Sh(dir / "k.gz") + " " + Sh(dir / "k.img") + " >/dev/null"),
             0);
   std::string gz = ReadFile(dir / "k.gz");
   std::string img = ReadFile(dir / "k.img");
@@ -93,9 +93,9 @@ TEST(UImage, MkimageMultiFile) {
   WriteFile(dir / "b", b);
   WriteFile(dir / "c", c);
   ASSERT_EQ(Shell("SOURCE_DATE_EPOCH=1600000000 mkimage -A arm -O linux -T multi -C none -a 0 -e 0 "
-                "-n multi -d " +
-                Sh(dir / "a") + ":" + Sh(dir / "b") + ":" + Sh(dir / "c") + " " +
-                Sh(dir / "m.img") + " >/dev/null"),
+                  "-n multi -d " +
+                  Sh(dir / "a") + ":" + Sh(dir / "b") + ":" + Sh(dir / "c") + " " +
+                  Sh(dir / "m.img") + " >/dev/null"),
             0);
   std::string img = ReadFile(dir / "m.img");
   auto p = ParseWith("uimage", img);
