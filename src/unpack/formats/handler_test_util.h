@@ -1,0 +1,120 @@
+// Helpers for the format handler tests: call one handler's parse() directly, run the whole engine
+// in info mode, look up details and regions, and mutate inputs for the hostile tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "core/blob.h"
+#include "firmwarden/unpack.h"
+#include "test_util.h"
+#include "unpack/handler.h"
+
+namespace firmwarden::unpack::testing {
+
+// firmwarden::testing::Run, under a name that gtest's Test::Run does not hide inside TEST bodies.
+inline int Shell(const std::string& command, std::string* out = nullptr) {
+  return firmwarden::testing::Run(command, out);
+}
+
+inline const FormatHandler* HandlerNamed(std::string_view name) {
+  for (const FormatHandler& h : Handlers())
+    if (h.name == name) return &h;
+  return nullptr;
+}
+
+// Runs `handler`'s parse() on `blob` at `offset`, as the engine would after a signature hit. The
+// matched magic is the first of the handler's signatures present at the offset (or the first one).
+inline Result<Parsed> ParseWith(std::string_view handler, const Blob& blob, size_t offset = 0,
+                                uint64_t budget_bytes = 256ULL << 20) {
+  const FormatHandler* h = HandlerNamed(handler);
+  if (h == nullptr) return Fail(ErrorCode::kUsage, "no such handler");
+  std::string_view match = h->magics.empty() ? std::string_view() : h->magics[0].bytes;
+  std::string_view text = AsChars(blob.bytes());
+  for (const Magic& m : h->magics) {
+    if (offset + m.offset <= text.size() && text.substr(offset + m.offset).starts_with(m.bytes)) {
+      match = m.bytes;
+      break;
+    }
+  }
+  Budget budget;
+  budget.bytes_left = budget_bytes;
+  budget.files_left = 1000000;
+  budget.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  ParseContext ctx{blob, blob.bytes(), offset, budget, match};
+  return h->parse(ctx);
+}
+
+inline Result<Parsed> ParseWith(std::string_view handler, std::string_view bytes,
+                                size_t offset = 0) {
+  Blob blob = Blob::FromString(bytes);
+  return ParseWith(handler, blob, offset);
+}
+
+inline std::string Detail(const std::vector<KeyValue>& details, std::string_view key) {
+  for (const KeyValue& kv : details)
+    if (kv.key == key) return kv.value;
+  return "<missing " + std::string(key) + ">";
+}
+inline std::string Detail(const Parsed& p, std::string_view key) { return Detail(p.details, key); }
+
+inline std::string BlobString(const Blob& b) { return std::string(AsChars(b.bytes())); }
+
+inline const SubBlob* Child(const Parsed& p, std::string_view name) {
+  for (const SubBlob& c : p.children)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+// The whole engine, info mode, small limits.
+inline Unpacked Info(std::string_view bytes, const std::string& name = "image") {
+  UnpackOptions opts;
+  opts.limits.max_seconds = 30;
+  opts.limits.max_total_bytes = 64ULL << 20;
+  opts.limits.ratio_floor = 64ULL << 20;
+  auto r = UnpackMemory(bytes, name, opts);
+  EXPECT_TRUE(r.has_value());
+  return r ? std::move(*r) : Unpacked{};
+}
+
+inline const Region* FindRegion(const BlobLayout& layout, std::string_view format) {
+  for (const Region& r : layout.regions)
+    if (r.kind == Region::Kind::kChunk && r.format == format) return &r;
+  return nullptr;
+}
+
+inline const BlobLayout* FindChildLayout(const Region& r, std::string_view name) {
+  for (const BlobLayout& b : r.children)
+    if (b.name == name) return &b;
+  return nullptr;
+}
+
+inline void PutU32(std::string& s, size_t at, uint32_t v, bool big_endian) {
+  if (s.size() < at + 4) s.resize(at + 4, '\0');
+  for (int i = 0; i < 4; ++i) {
+    int shift = big_endian ? 24 - 8 * i : 8 * i;
+    s[at + i] = static_cast<char>((v >> shift) & 0xFF);
+  }
+}
+inline void PutU16(std::string& s, size_t at, uint16_t v, bool big_endian) {
+  if (s.size() < at + 2) s.resize(at + 2, '\0');
+  s[at] = static_cast<char>(big_endian ? v >> 8 : v & 0xFF);
+  s[at + 1] = static_cast<char>(big_endian ? v & 0xFF : v >> 8);
+}
+
+// Flips `count` random bits (fixed seed) outside the first `keep` bytes.
+inline std::string FlipBits(std::string s, uint64_t seed, int count, size_t keep = 0) {
+  if (s.size() <= keep) return s;
+  std::mt19937_64 rng(seed);
+  for (int i = 0; i < count; ++i) {
+    size_t at = keep + rng() % (s.size() - keep);
+    s[at] = static_cast<char>(s[at] ^ (1 << (rng() % 8)));
+  }
+  return s;
+}
+
+}  // namespace firmwarden::unpack::testing
