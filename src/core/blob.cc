@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace firmwarden {
@@ -15,8 +16,10 @@ struct Blob::Storage {
   void* map = nullptr;
   size_t map_size = 0;
   std::vector<std::byte> owned;
+  std::byte* malloced = nullptr;
   ~Storage() {
     if (map != nullptr) munmap(map, map_size);
+    free(malloced);
   }
 };
 
@@ -58,6 +61,15 @@ Blob Blob::FromVector(std::vector<std::byte> bytes) {
   blob.storage_->owned = std::move(bytes);
   blob.data_ = blob.storage_->owned.data();
   blob.size_ = blob.storage_->owned.size();
+  return blob;
+}
+
+Blob Blob::FromMalloc(std::byte* data, size_t size) {
+  Blob blob;
+  blob.storage_ = std::make_shared<Storage>();
+  blob.storage_->malloced = data;
+  blob.data_ = data;
+  blob.size_ = size;
   return blob;
 }
 

@@ -19,6 +19,8 @@ class Blob {
   static Result<Blob> MapFile(const std::string& path);
   static Blob FromVector(std::vector<std::byte> bytes);
   static Blob FromString(std::string_view s);
+  // Takes ownership of a buffer from malloc/realloc (freed with free()).
+  static Blob FromMalloc(std::byte* data, size_t size);
 
   Bytes bytes() const { return {data_, size_}; }
   size_t size() const { return size_; }

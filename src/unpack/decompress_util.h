@@ -13,10 +13,13 @@ namespace firmwarden::unpack {
 class GrowingOutput {
  public:
   explicit GrowingOutput(Budget& budget, uint64_t hint = 0);
+  ~GrowingOutput();
+  GrowingOutput(const GrowingOutput&) = delete;
+  GrowingOutput& operator=(const GrowingOutput&) = delete;
   // Makes at least `min_free` bytes writable at free_ptr(); false when the budget is exhausted.
   bool Reserve(size_t min_free);
-  std::byte* free_ptr() { return buf_.data() + used_; }
-  size_t free_size() const { return buf_.size() - used_; }
+  std::byte* free_ptr() { return buf_ + used_; }
+  size_t free_size() const { return capacity_ - used_; }
   void Commit(size_t n) { used_ += n; }
   size_t used() const { return used_; }
   bool limit_hit() const { return limit_hit_; }
@@ -25,7 +28,10 @@ class GrowingOutput {
 
  private:
   Budget& budget_;
-  std::vector<std::byte> buf_;
+  // malloc/realloc, not std::vector: growing must not zero-fill (thousands of candidate streams
+  // are tried on a flash dump, most of them small).
+  std::byte* buf_ = nullptr;
+  size_t capacity_ = 0;
   size_t used_ = 0;
   bool limit_hit_ = false;
 };

@@ -180,6 +180,11 @@ class Engine {
  public:
   Engine(const UnpackOptions& options, Unpacked& out, int out_fd)
       : options_(options), out_(out), out_fd_(out_fd) {}
+  ~Engine() {
+    if (scratch_ != nullptr) hs_free_scratch(scratch_);
+  }
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
 
   void Run(const Blob& top, const std::string& name) {
     const Limits& lim = options_.limits;
@@ -262,7 +267,9 @@ class Engine {
   void AddGap(BlobLayout& layout, const Bytes data, uint64_t start, uint64_t end) {
     if (end <= start) return;
     auto pad_byte = [&](uint64_t i) { return static_cast<uint8_t>(data[i]); };
-    // Split off leading and trailing padding runs (0x00/0xFF) of at least 16 bytes.
+    // Runs of 0x00/0xFF of at least kMinPaddingRun bytes are padding (alignment to erase blocks or
+    // sectors); shorter runs are part of the surrounding data.
+    constexpr uint64_t kMinPaddingRun = 256;
     auto run_end = [&](uint64_t from) {
       uint8_t b = pad_byte(from);
       uint64_t i = from;
@@ -273,7 +280,7 @@ class Engine {
     while (pos < end) {
       uint8_t b = pad_byte(pos);
       uint64_t re = (b == 0x00 || b == 0xFF) ? run_end(pos) : pos;
-      if (re > pos && (re - pos >= 16 || (pos == start && re == end))) {
+      if (re > pos && (re - pos >= kMinPaddingRun || (pos == start && re == end))) {
         Region r;
         r.kind = Region::Kind::kPadding;
         r.offset = pos;
@@ -289,7 +296,7 @@ class Engine {
         uint8_t c = pad_byte(u);
         if (c == 0x00 || c == 0xFF) {
           uint64_t e = run_end(u);
-          if (e - u >= 16) break;
+          if (e - u >= kMinPaddingRun) break;
           u = e;
         } else {
           ++u;
@@ -345,12 +352,11 @@ class Engine {
         Diag(Diagnostic::Severity::kError, layout.path, std::nullopt,
              "blob larger than 4 GiB is not scanned");
       } else {
-        hs_scratch_t* scratch = nullptr;
-        hs_alloc_scratch(db.db, &scratch);
+        // One scratch per engine: scans never nest (children are scanned after hs_scan returns).
+        if (scratch_ == nullptr) hs_alloc_scratch(db.db, &scratch_);
         ScanState st{&db, &cands, options_.limits.max_candidates};
         hs_scan(db.db, reinterpret_cast<const char*>(data.data()),
-                static_cast<unsigned>(data.size()), 0, scratch, OnMatch, &st);
-        hs_free_scratch(scratch);
+                static_cast<unsigned>(data.size()), 0, scratch_, OnMatch, &st);
         if (st.overflow)
           Diag(Diagnostic::Severity::kWarning, layout.path, std::nullopt,
                fmt::format("more than {} signature candidates; the rest were not examined",
@@ -475,6 +481,7 @@ class Engine {
   int out_fd_;
   Budget budget_;
   uint64_t initial_bytes_ = 0;
+  hs_scratch_t* scratch_ = nullptr;
 };
 
 namespace {

@@ -23,7 +23,7 @@ Result<Parsed> Parse(const ParseContext& ctx) {
   GrowingOutput out(ctx.budget, in.size() * 4);
   int ret = BZ_OK;
   while (true) {
-    if (!out.Reserve(1 << 20)) break;
+    if (!out.Reserve(16 * 1024)) break;
     s.next_out = reinterpret_cast<char*>(out.free_ptr());
     s.avail_out = static_cast<unsigned>(std::min<size_t>(out.free_size(), UINT32_MAX));
     char* before = s.next_out;

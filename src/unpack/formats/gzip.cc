@@ -50,7 +50,7 @@ Result<Parsed> Parse(const ParseContext& ctx) {
   uLong crc = crc32(0, nullptr, 0);
   int ret = Z_OK;
   while (true) {
-    if (!out.Reserve(256 * 1024)) break;
+    if (!out.Reserve(16 * 1024)) break;
     zs.next_out = reinterpret_cast<Bytef*>(out.free_ptr());
     zs.avail_out = static_cast<uInt>(std::min<size_t>(out.free_size(), UINT32_MAX));
     std::byte* before = out.free_ptr();

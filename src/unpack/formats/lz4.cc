@@ -23,7 +23,7 @@ Result<Parsed> ParseFrame(const ParseContext& ctx) {
   size_t ret = 1;
   bool error = false;
   while (pos < in.size()) {
-    if (!out.Reserve(1 << 20)) break;
+    if (!out.Reserve(16 * 1024)) break;
     size_t src = in.size() - pos;
     size_t dst = out.free_size();
     ret = LZ4F_decompress(dctx, out.free_ptr(), &dst, in.data() + pos, &src, nullptr);

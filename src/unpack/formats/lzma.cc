@@ -11,13 +11,18 @@
 namespace firmwarden::unpack {
 namespace {
 
-#define LZMA_MAGIC(d) {std::string_view("\x5D" d, 5), 0}
-constexpr Magic kMagics[] = {
-    LZMA_MAGIC("\x00\x00\x01\x00"), LZMA_MAGIC("\x00\x00\x02\x00"), LZMA_MAGIC("\x00\x00\x04\x00"),
-    LZMA_MAGIC("\x00\x00\x08\x00"), LZMA_MAGIC("\x00\x00\x10\x00"), LZMA_MAGIC("\x00\x00\x20\x00"),
-    LZMA_MAGIC("\x00\x00\x40\x00"), LZMA_MAGIC("\x00\x00\x80\x00"), LZMA_MAGIC("\x00\x00\x00\x01"),
-    LZMA_MAGIC("\x00\x00\x00\x02"), LZMA_MAGIC("\x00\x00\x00\x04"), LZMA_MAGIC("\x00\x00\x00\x08"),
-};
+// Properties 0x5D (lc=3, lp=0, pb=2: the default) and 0x6D (lc=1: OpenWrt's kernels), each with
+// the power-of-two dictionary sizes from 64 KiB to 128 MiB.
+#define LZMA_MAGIC(p, d) {std::string_view(p d, 5), 0}
+#define LZMA_DICTS(p)                                                                         \
+  LZMA_MAGIC(p, "\x00\x00\x01\x00"), LZMA_MAGIC(p, "\x00\x00\x02\x00"),                       \
+      LZMA_MAGIC(p, "\x00\x00\x04\x00"), LZMA_MAGIC(p, "\x00\x00\x08\x00"),                   \
+      LZMA_MAGIC(p, "\x00\x00\x10\x00"), LZMA_MAGIC(p, "\x00\x00\x20\x00"),                   \
+      LZMA_MAGIC(p, "\x00\x00\x40\x00"), LZMA_MAGIC(p, "\x00\x00\x80\x00"),                   \
+      LZMA_MAGIC(p, "\x00\x00\x00\x01"), LZMA_MAGIC(p, "\x00\x00\x00\x02"),                   \
+      LZMA_MAGIC(p, "\x00\x00\x00\x04"), LZMA_MAGIC(p, "\x00\x00\x00\x08")
+constexpr Magic kMagics[] = {LZMA_DICTS("\x5D"), LZMA_DICTS("\x6D")};
+#undef LZMA_DICTS
 #undef LZMA_MAGIC
 
 Result<Parsed> Parse(const ParseContext& ctx) {

@@ -14,7 +14,7 @@ Result<Parsed> RunLzma(const ParseContext& ctx, lzma_stream& s, std::string_view
   GrowingOutput out(ctx.budget, in.size() * 3);
   lzma_ret ret = LZMA_OK;
   while (true) {
-    if (!out.Reserve(1 << 20)) break;
+    if (!out.Reserve(16 * 1024)) break;
     s.next_out = reinterpret_cast<uint8_t*>(out.free_ptr());
     s.avail_out = out.free_size();
     std::byte* before = out.free_ptr();

@@ -29,7 +29,7 @@ Result<Parsed> Parse(const ParseContext& ctx) {
   size_t ret = 0;
   bool done = false;
   while (true) {
-    if (!out.Reserve(1 << 20)) break;
+    if (!out.Reserve(16 * 1024)) break;
     ZSTD_outBuffer ob{out.free_ptr(), out.free_size(), 0};
     ret = ZSTD_decompressStream(dctx, &ob, &ib);
     out.Commit(ob.pos);
