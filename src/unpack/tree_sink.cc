@@ -240,9 +240,11 @@ Status TreeSink::Add(FileEntry entry) {
       std::string target_path = Join(*target_parts, target_parts->size());
       size_t tree_index = files_.trees().empty() ? 0 : files_.trees().size() - 1;
       const FileEntry* target_entry = files_.Find(tree_index, target_path);
-      if (target_entry == nullptr ||
-          (target_entry->state != EntryState::kWritten &&
-           target_entry->state != EntryState::kMetadataOnly) ||
+      // In a dry run nothing is written, so a recorded file (kMetadataOnly) is a valid target.
+      bool target_ok = target_entry != nullptr &&
+                       (target_entry->state == EntryState::kWritten ||
+                        (dry_run() && target_entry->state == EntryState::kMetadataOnly));
+      if (!target_ok ||
           (target_entry->type != EntryType::kFile && target_entry->type != EntryType::kHardlink)) {
         Refuse(entry, fmt::format("hardlink to \"{}\", which is not a file written earlier in "
                                   "this tree",
