@@ -401,7 +401,9 @@ Status TreeSink::FileOut::Close(bool truncated) {
     }
     fd_ = -1;
   }
-  if (written_ != e.size && !truncated && e.size != 0) e.state = EntryState::kTruncated;
+  // In a dry run handlers may skip reading data altogether.
+  if (!sink_->dry_run() && written_ != e.size && !truncated && e.size != 0)
+    e.state = EntryState::kTruncated;
   if (e.size == 0) e.size = written_;
   return {};
 }

@@ -111,6 +111,11 @@ Status ExtractWithLibarchive(const ExtractContext& ctx, TreeSink& sink,
     }
     auto out = sink.OpenFile(std::move(fe));
     if (!out) return std::unexpected(out.error());
+    if (sink.dry_run()) {  // info mode: metadata only
+      archive_read_data_skip(a.get());
+      if (auto s = (*out)->Close(); !s) return s;
+      continue;
+    }
     bool broken = false;
     while (true) {
       la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());

@@ -591,6 +591,7 @@ class Walker {
     uint64_t size = e.size;
     auto out = sink_.OpenFile(std::move(e));
     if (!out) return std::unexpected(out.error());
+    if (sink_.dry_run()) return (*out)->Close();  // info mode: metadata only, no data read
     ext2_file_t file = nullptr;
     errcode_t err = ext2fs_file_open2(fs_, ino, reinterpret_cast<ext2_inode*>(&inode), 0, &file);
     if (err) {
