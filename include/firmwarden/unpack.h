@@ -60,6 +60,9 @@ struct BlobLayout {
   std::vector<Region> regions;      // sorted by offset, covering [0, size) exactly
   std::vector<KeyValue> notes;      // things recognised inside without a chunk (kernel banner)
   std::string disk_path;            // raw bytes written here when not fully understood
+  // Where this blob lies in its parent blob, when it is a slice of it (payloads, partitions);
+  // absent for the image itself and for decompressed data.
+  std::optional<uint64_t> offset_in_parent;
 };
 
 struct Diagnostic {

@@ -35,7 +35,9 @@ void Render(const BlobLayout& b, const FileTree& files, int depth, bool disk, st
     out += fmt::format("{}0x{:08x}  {:>10}  {}\n", indent, r.offset, HumanSize(r.size), what);
     if (disk && !r.disk_path.empty()) out += fmt::format("{}            -> {}/\n", indent, r.disk_path);
     for (const BlobLayout& c : r.children) {
-      out += fmt::format("{}  └─ {} ({})", indent, c.name, HumanSize(c.size));
+      out += fmt::format("{}  └─ {} ({}", indent, c.name, HumanSize(c.size));
+      if (c.offset_in_parent) out += fmt::format(" at 0x{:x}", *c.offset_in_parent);
+      out += ")";
       for (const KeyValue& kv : c.notes)
         if (kv.key == "linux_banner") out += fmt::format("  [{}]", kv.value.substr(0, 100));
       out += "\n";

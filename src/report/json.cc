@@ -24,6 +24,7 @@ ordered_json LayoutToJson(const BlobLayout& layout) {
   j["name"] = layout.name;
   j["path"] = layout.path;
   j["size"] = layout.size;
+  if (layout.offset_in_parent) j["offset_in_parent"] = *layout.offset_in_parent;
   if (!layout.disk_path.empty()) j["disk_path"] = layout.disk_path;
   if (!layout.notes.empty()) {
     ordered_json notes = ordered_json::object();

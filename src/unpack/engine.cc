@@ -429,6 +429,10 @@ class Engine {
         }
         BlobLayout child = ScanBlob(children[i].blob, child_name, child_path,
                                     chunk_dir + "/" + child_name, depth + 1);
+        Bytes cb = children[i].blob.bytes();
+        if (!cb.empty() && cb.data() >= data.data() &&
+            cb.data() + cb.size() <= data.data() + data.size())
+          child.offset_in_parent = static_cast<uint64_t>(cb.data() - data.data());
         bool understood = !child.regions.empty() &&
                           std::all_of(child.regions.begin(), child.regions.end(),
                                       [](const Region& x) {
