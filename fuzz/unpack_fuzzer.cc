@@ -13,8 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o.limits.max_files = 10000;
   o.limits.max_seconds = 5;
   o.limits.max_depth = 6;
-  auto r = firmwarden::UnpackMemory(
-      std::string_view(reinterpret_cast<const char*>(data), size), "fuzz", o);
+  auto r = firmwarden::UnpackMemory(std::string_view(reinterpret_cast<const char*>(data), size),
+                                    "fuzz", o);
   // Every byte is accounted for: the regions tile the blob.
   if (r) {
     uint64_t pos = 0;

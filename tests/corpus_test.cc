@@ -35,8 +35,7 @@ std::vector<CorpusImage> LoadIndex() {
   std::ifstream f(dir + "/index.json");
   json idx = json::parse(f, nullptr, false);
   if (idx.is_discarded()) return out;
-  for (const json& i : idx["images"])
-    out.push_back({i["image"], i["truth"], i["format"]});
+  for (const json& i : idx["images"]) out.push_back({i["image"], i["truth"], i["format"]});
   return out;
 }
 
@@ -77,7 +76,8 @@ TEST_P(CorpusTest, RootFilesystemEqualsTheSourceTree) {
   // (Debian 12) has no decoder for it. The result must say so, naming the codec.
   if (ci.format == "7z" && truth["arch"] == "arm64") {
     bool named = false;
-    for (const Diagnostic& d : r->diagnostics) named |= d.message.find("codec") != std::string::npos;
+    for (const Diagnostic& d : r->diagnostics)
+      named |= d.message.find("codec") != std::string::npos;
     EXPECT_TRUE(named) << "7z with the ARM64 filter must produce a codec diagnostic";
     EXPECT_FALSE(r->Clean());
     return;
@@ -106,10 +106,11 @@ TEST_P(CorpusTest, RootFilesystemEqualsTheSourceTree) {
     std::string type = e["type"];
     std::string got_type(EntryTypeName(got->type));
     // A hardlink pair may be stored either way round: one name is the file, the other the link.
-    bool link_pair = (type == "hardlink" || type == "file") &&
-                     (got_type == "hardlink" || got_type == "file");
+    bool link_pair =
+        (type == "hardlink" || type == "file") && (got_type == "hardlink" || got_type == "file");
     if (!link_pair) EXPECT_EQ(got_type, type);
-    if (Carries(truth, "mode") && type != "symlink") EXPECT_EQ(got->mode, e["mode"].get<uint32_t>());
+    if (Carries(truth, "mode") && type != "symlink")
+      EXPECT_EQ(got->mode, e["mode"].get<uint32_t>());
     if (Carries(truth, "uid")) {
       EXPECT_EQ(got->uid, e["uid"].get<uint32_t>());
       EXPECT_EQ(got->gid, e["gid"].get<uint32_t>());

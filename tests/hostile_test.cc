@@ -26,8 +26,8 @@ struct HostileFixture {
   std::string escape = dir / "escape";
   HostileFixture() {
     std::string cmd = "mkdir -p " + Sh(escape) + " && echo victim > " + Sh(escape + "/victim") +
-                      " && python3 " + Sh(std::string(FIRMWARDEN_SOURCE_DIR) +
-                                          "/tests/hostile/make_hostile.py") +
+                      " && python3 " +
+                      Sh(std::string(FIRMWARDEN_SOURCE_DIR) + "/tests/hostile/make_hostile.py") +
                       " " + Sh(archives) + " " + Sh(escape);
     EXPECT_EQ(testing::Run(cmd), 0) << cmd;
   }
@@ -218,7 +218,8 @@ TEST(Hostile, HundredNestedLayersHitTheDepthLimit) {
 
 TEST(Hostile, FileCountLimitIsADiagnostic) {
   TempDir d;
-  ASSERT_EQ(testing::Run("cd " + Sh(d.path()) +
+  ASSERT_EQ(testing::Run(
+                "cd " + Sh(d.path()) +
                 " && mkdir t && for i in $(seq 1 300); do echo $i > t/f$i; done && tar cf t.tar t"),
             0);
   Limits lim;

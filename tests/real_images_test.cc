@@ -181,9 +181,10 @@ INSTANTIATE_TEST_SUITE_P(
                       "huawei-hg532e-V100R001C01B020-upgrade.bin",
                       "linksys-wrt54gl-4.30.18.006-etsi.bin", "openwrt-brcm-2.4-squashfs-2011.trx",
                       "binwalk-testvec-bcm63xx-squashfs-v2-be.bin",
-                      "binwalk-testvec-squashfs4-lzma-2013.bin", "buildroot-allwinner-v3s-rootfs.jffs2",
-                      "esp32s3-linux-rootfs.cramfs", "fact-testvec-tplink-vxworks-wr.fw",
-                      "linksys-wrt120n-1.0.07.002-us.bin", "binwalk-testvec-arcadyan-obfuscated.bin"),
+                      "binwalk-testvec-squashfs4-lzma-2013.bin",
+                      "buildroot-allwinner-v3s-rootfs.jffs2", "esp32s3-linux-rootfs.cramfs",
+                      "fact-testvec-tplink-vxworks-wr.fw", "linksys-wrt120n-1.0.07.002-us.bin",
+                      "binwalk-testvec-arcadyan-obfuscated.bin"),
     [](const ::testing::TestParamInfo<std::string>& i) {
       std::string n = i.param;
       for (char& c : n)

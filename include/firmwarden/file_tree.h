@@ -29,16 +29,16 @@ enum class EntryState {
 std::string_view EntryStateName(EntryState s);
 
 struct Origin {
-  std::string handler;     // format handler that produced the entry, e.g. "squashfs"
-  std::string chunk;       // layout path of the chunk, e.g. "/0x0.uimage/payload/0x0.squashfs"
-  uint64_t offset = 0;     // offset of the entry's header or inode within the chunk, when known
+  std::string handler;  // format handler that produced the entry, e.g. "squashfs"
+  std::string chunk;    // layout path of the chunk, e.g. "/0x0.uimage/payload/0x0.squashfs"
+  uint64_t offset = 0;  // offset of the entry's header or inode within the chunk, when known
 };
 
 struct FileEntry {
-  std::string tree_path;   // path inside its filesystem, normalised, no leading '/': "bin/busybox"
-  std::string disk_path;   // path relative to the output directory ("" when not written)
+  std::string tree_path;  // path inside its filesystem, normalised, no leading '/': "bin/busybox"
+  std::string disk_path;  // path relative to the output directory ("" when not written)
   EntryType type = EntryType::kFile;
-  uint32_t mode = 0;       // permission bits with setuid/setgid/sticky (st_mode & 07777)
+  uint32_t mode = 0;  // permission bits with setuid/setgid/sticky (st_mode & 07777)
   uint32_t uid = 0;
   uint32_t gid = 0;
   int64_t mtime = 0;
@@ -47,16 +47,16 @@ struct FileEntry {
   uint32_t rdev_major = 0;
   uint32_t rdev_minor = 0;
   std::vector<std::pair<std::string, std::string>> xattrs;
-  std::string raw_name;    // the name as the image stored it, when it differs from tree_path
+  std::string raw_name;  // the name as the image stored it, when it differs from tree_path
   EntryState state = EntryState::kWritten;
   Origin origin;
 };
 
 // One extracted filesystem or archive.
 struct Tree {
-  std::string format;     // "squashfs", "tar", …
-  std::string chunk;      // layout path of the chunk that produced it
-  std::string disk_dir;   // directory relative to the output dir ("" in info mode)
+  std::string format;    // "squashfs", "tar", …
+  std::string chunk;     // layout path of the chunk that produced it
+  std::string disk_dir;  // directory relative to the output dir ("" in info mode)
   size_t first_entry = 0;
   size_t entry_count = 0;
 };

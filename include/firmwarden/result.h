@@ -1,7 +1,7 @@
 // Result<T>: the error channel of every parser and I/O routine.
 //
-// Library code does not throw for expected failures (malformed input, I/O errors, limits); it returns
-// an Error that names what went wrong and, where it applies, the byte offset in the input.
+// Library code does not throw for expected failures (malformed input, I/O errors, limits); it
+// returns an Error that names what went wrong and, where it applies, the byte offset in the input.
 #pragma once
 
 #include <cstdint>

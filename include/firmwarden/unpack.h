@@ -19,13 +19,13 @@ namespace firmwarden {
 struct Env;
 
 struct Limits {
-  int max_depth = 16;                              // nesting of containers inside containers
-  uint64_t max_total_bytes = 4ULL << 30;           // bytes decompressed or written, all layers
-  double max_ratio = 200.0;                        // total output bytes / input bytes …
-  uint64_t ratio_floor = 256ULL << 20;             // … but always allow this many bytes
-  uint64_t max_files = 1'000'000;                  // entries in all trees
-  double max_seconds = 600.0;                      // wall time for the whole unpack
-  uint64_t max_candidates = 1'000'000;             // signature hits considered per blob
+  int max_depth = 16;                     // nesting of containers inside containers
+  uint64_t max_total_bytes = 4ULL << 30;  // bytes decompressed or written, all layers
+  double max_ratio = 200.0;               // total output bytes / input bytes …
+  uint64_t ratio_floor = 256ULL << 20;    // … but always allow this many bytes
+  uint64_t max_files = 1'000'000;         // entries in all trees
+  double max_seconds = 600.0;             // wall time for the whole unpack
+  uint64_t max_candidates = 1'000'000;    // signature hits considered per blob
 };
 
 struct KeyValue {
@@ -41,15 +41,15 @@ struct Region {
   Kind kind = Kind::kUnknown;
   uint64_t offset = 0;
   uint64_t size = 0;
-  std::string format;               // chunk: handler name; padding: "0x00" or "0xff"
-  std::string description;          // chunk: human description of the format
-  std::vector<KeyValue> details;    // chunk: format-specific facts (name, compression, inodes…)
-  double entropy = 0.0;             // unknown: Shannon entropy in bits per byte
-  bool truncated = false;           // chunk: the format says it is longer than the data
-  std::string path;                 // layout path, e.g. "/0x40.squashfs"
-  std::string disk_path;            // where its output is, relative to the output dir
-  std::optional<size_t> tree;       // index into FileTree::trees() for archives and filesystems
-  std::vector<BlobLayout> children; // sub-blobs (payloads, partitions, decompressed streams)
+  std::string format;                // chunk: handler name; padding: "0x00" or "0xff"
+  std::string description;           // chunk: human description of the format
+  std::vector<KeyValue> details;     // chunk: format-specific facts (name, compression, inodes…)
+  double entropy = 0.0;              // unknown: Shannon entropy in bits per byte
+  bool truncated = false;            // chunk: the format says it is longer than the data
+  std::string path;                  // layout path, e.g. "/0x40.squashfs"
+  std::string disk_path;             // where its output is, relative to the output dir
+  std::optional<size_t> tree;        // index into FileTree::trees() for archives and filesystems
+  std::vector<BlobLayout> children;  // sub-blobs (payloads, partitions, decompressed streams)
 };
 
 // A blob: the image itself, or a payload or decompressed stream inside it.
@@ -57,9 +57,9 @@ struct BlobLayout {
   std::string name;
   std::string path;
   uint64_t size = 0;
-  std::vector<Region> regions;      // sorted by offset, covering [0, size) exactly
-  std::vector<KeyValue> notes;      // things recognised inside without a chunk (kernel banner)
-  std::string disk_path;            // raw bytes written here when not fully understood
+  std::vector<Region> regions;  // sorted by offset, covering [0, size) exactly
+  std::vector<KeyValue> notes;  // things recognised inside without a chunk (kernel banner)
+  std::string disk_path;        // raw bytes written here when not fully understood
   // Where this blob lies in its parent blob, when it is a slice of it (payloads, partitions);
   // absent for the image itself and for decompressed data.
   std::optional<uint64_t> offset_in_parent;
@@ -68,7 +68,7 @@ struct BlobLayout {
 struct Diagnostic {
   enum class Severity { kInfo, kWarning, kError };
   Severity severity = Severity::kWarning;
-  std::string where;   // layout path
+  std::string where;  // layout path
   std::optional<uint64_t> offset;
   std::string message;
 };
@@ -77,7 +77,7 @@ std::string_view SeverityName(Diagnostic::Severity s);
 
 struct UnpackStats {
   uint64_t input_bytes = 0;
-  uint64_t output_bytes = 0;   // decompressed + extracted
+  uint64_t output_bytes = 0;  // decompressed + extracted
   uint64_t chunks = 0;
   uint64_t unknown_bytes = 0;  // top level and nested, outside any chunk or padding
   double seconds = 0.0;

@@ -33,7 +33,8 @@ void Render(const BlobLayout& b, const FileTree& files, int depth, bool disk, st
         break;
     }
     out += fmt::format("{}0x{:08x}  {:>10}  {}\n", indent, r.offset, HumanSize(r.size), what);
-    if (disk && !r.disk_path.empty()) out += fmt::format("{}            -> {}/\n", indent, r.disk_path);
+    if (disk && !r.disk_path.empty())
+      out += fmt::format("{}            -> {}/\n", indent, r.disk_path);
     for (const BlobLayout& c : r.children) {
       out += fmt::format("{}  └─ {} ({}", indent, c.name, HumanSize(c.size));
       if (c.offset_in_parent) out += fmt::format(" at 0x{:x}", *c.offset_in_parent);
@@ -41,7 +42,8 @@ void Render(const BlobLayout& b, const FileTree& files, int depth, bool disk, st
       for (const KeyValue& kv : c.notes)
         if (kv.key == "linux_banner") out += fmt::format("  [{}]", kv.value.substr(0, 100));
       out += "\n";
-      if (disk && !c.disk_path.empty()) out += fmt::format("{}     raw -> {}\n", indent, c.disk_path);
+      if (disk && !c.disk_path.empty())
+        out += fmt::format("{}     raw -> {}\n", indent, c.disk_path);
       Render(c, files, depth + 1, disk, out);
     }
   }
@@ -50,8 +52,8 @@ void Render(const BlobLayout& b, const FileTree& files, int depth, bool disk, st
 }  // namespace
 
 std::string LayoutText(const Unpacked& u, const std::string& image_name, bool show_disk_paths) {
-  std::string out = fmt::format("{}: {} ({} bytes)\n", image_name, HumanSize(u.layout.size),
-                                u.layout.size);
+  std::string out =
+      fmt::format("{}: {} ({} bytes)\n", image_name, HumanSize(u.layout.size), u.layout.size);
   for (const KeyValue& kv : u.layout.notes)
     if (kv.key == "linux_banner") out += fmt::format("  [{}]\n", kv.value.substr(0, 100));
   out += fmt::format("{:<10}  {:>10}  {}\n", "OFFSET", "SIZE", "CONTENT");

@@ -20,7 +20,8 @@ uint64_t Load(Bytes b, Endian e) {
 Status ByteReader::Seek(size_t pos) {
   if (pos > data_.size())
     return Fail(ErrorCode::kTruncated,
-                fmt::format("seek to {} past end of {}-byte region", pos, data_.size()), base_ + pos);
+                fmt::format("seek to {} past end of {}-byte region", pos, data_.size()),
+                base_ + pos);
   pos_ = pos;
   return {};
 }
@@ -35,8 +36,8 @@ Status ByteReader::Skip(size_t n) {
 
 Result<Bytes> ByteReader::Take(size_t n) {
   if (n > remaining())
-    return Fail(ErrorCode::kTruncated,
-                fmt::format("need {} bytes, only {} left", n, remaining()), abs_pos());
+    return Fail(ErrorCode::kTruncated, fmt::format("need {} bytes, only {} left", n, remaining()),
+                abs_pos());
   Bytes out = data_.subspan(pos_, n);
   pos_ += n;
   return out;

@@ -17,7 +17,7 @@ Env Env::Real() {
   auto rng = std::make_shared<std::mt19937_64>(std::random_device{}());
   env.new_id = [rng] {
     uint64_t a = (*rng)(), b = (*rng)();
-    a = (a & ~0xF000ULL) | 0x4000ULL;                 // version 4
+    a = (a & ~0xF000ULL) | 0x4000ULL;                         // version 4
     b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 10
     return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xFFFF,
                        a & 0xFFFF, b >> 48, b & 0xFFFFFFFFFFFFULL);
@@ -32,9 +32,7 @@ Env Env::Fixed(int64_t epoch_seconds) {
   auto t = std::chrono::system_clock::time_point(std::chrono::seconds(epoch_seconds));
   env.now = [t] { return t; };
   auto counter = std::make_shared<std::atomic<uint64_t>>(0);
-  env.new_id = [counter] {
-    return fmt::format("00000000-0000-4000-8000-{:012x}", ++*counter);
-  };
+  env.new_id = [counter] { return fmt::format("00000000-0000-4000-8000-{:012x}", ++*counter); };
   return env;
 }
 

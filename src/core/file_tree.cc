@@ -4,24 +4,36 @@ namespace firmwarden {
 
 std::string_view EntryTypeName(EntryType t) {
   switch (t) {
-    case EntryType::kFile: return "file";
-    case EntryType::kDir: return "dir";
-    case EntryType::kSymlink: return "symlink";
-    case EntryType::kHardlink: return "hardlink";
-    case EntryType::kCharDev: return "chardev";
-    case EntryType::kBlockDev: return "blockdev";
-    case EntryType::kFifo: return "fifo";
-    case EntryType::kSocket: return "socket";
+    case EntryType::kFile:
+      return "file";
+    case EntryType::kDir:
+      return "dir";
+    case EntryType::kSymlink:
+      return "symlink";
+    case EntryType::kHardlink:
+      return "hardlink";
+    case EntryType::kCharDev:
+      return "chardev";
+    case EntryType::kBlockDev:
+      return "blockdev";
+    case EntryType::kFifo:
+      return "fifo";
+    case EntryType::kSocket:
+      return "socket";
   }
   return "unknown";
 }
 
 std::string_view EntryStateName(EntryState s) {
   switch (s) {
-    case EntryState::kWritten: return "written";
-    case EntryState::kUnsafe: return "unsafe";
-    case EntryState::kTruncated: return "truncated";
-    case EntryState::kMetadataOnly: return "metadata-only";
+    case EntryState::kWritten:
+      return "written";
+    case EntryState::kUnsafe:
+      return "unsafe";
+    case EntryState::kTruncated:
+      return "truncated";
+    case EntryState::kMetadataOnly:
+      return "metadata-only";
   }
   return "unknown";
 }
@@ -45,7 +57,8 @@ std::vector<const FileEntry*> FileTree::EntriesOf(size_t tree) const {
   std::vector<const FileEntry*> out;
   if (tree >= trees_.size()) return out;
   const Tree& t = trees_[tree];
-  for (size_t i = t.first_entry; i < t.first_entry + t.entry_count; ++i) out.push_back(&entries_[i]);
+  for (size_t i = t.first_entry; i < t.first_entry + t.entry_count; ++i)
+    out.push_back(&entries_[i]);
   return out;
 }
 

@@ -6,13 +6,20 @@ namespace firmwarden {
 
 const char* ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kTruncated: return "truncated";
-    case ErrorCode::kMalformed: return "malformed";
-    case ErrorCode::kUnsupported: return "unsupported";
-    case ErrorCode::kLimit: return "limit";
-    case ErrorCode::kIo: return "io";
-    case ErrorCode::kUsage: return "usage";
-    case ErrorCode::kUnsafe: return "unsafe";
+    case ErrorCode::kTruncated:
+      return "truncated";
+    case ErrorCode::kMalformed:
+      return "malformed";
+    case ErrorCode::kUnsupported:
+      return "unsupported";
+    case ErrorCode::kLimit:
+      return "limit";
+    case ErrorCode::kIo:
+      return "io";
+    case ErrorCode::kUsage:
+      return "usage";
+    case ErrorCode::kUnsafe:
+      return "unsafe";
   }
   return "unknown";
 }

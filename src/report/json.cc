@@ -11,9 +11,12 @@ using nlohmann::ordered_json;
 namespace {
 std::string_view KindName(Region::Kind k) {
   switch (k) {
-    case Region::Kind::kChunk: return "chunk";
-    case Region::Kind::kPadding: return "padding";
-    case Region::Kind::kUnknown: return "unknown";
+    case Region::Kind::kChunk:
+      return "chunk";
+    case Region::Kind::kPadding:
+      return "padding";
+    case Region::Kind::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -86,8 +89,8 @@ ordered_json EntryToJson(const FileEntry& e) {
   if (!e.raw_name.empty()) j["raw_name"] = e.raw_name;
   j["state"] = EntryStateName(e.state);
   if (!e.disk_path.empty()) j["disk_path"] = e.disk_path;
-  j["origin"] = {{"handler", e.origin.handler}, {"chunk", e.origin.chunk},
-                 {"offset", e.origin.offset}};
+  j["origin"] = {
+      {"handler", e.origin.handler}, {"chunk", e.origin.chunk}, {"offset", e.origin.offset}};
   return j;
 }
 
@@ -119,9 +122,12 @@ ordered_json UnpackedToJson(const Unpacked& u, const std::string& image_name) {
   ordered_json j;
   j["image"] = image_name;
   j["clean"] = u.Clean();
-  j["stats"] = {{"input_bytes", u.stats.input_bytes},   {"output_bytes", u.stats.output_bytes},
-                {"chunks", u.stats.chunks},             {"unknown_bytes", u.stats.unknown_bytes},
-                {"entries", u.files.entries().size()},  {"seconds", u.stats.seconds}};
+  j["stats"] = {{"input_bytes", u.stats.input_bytes},
+                {"output_bytes", u.stats.output_bytes},
+                {"chunks", u.stats.chunks},
+                {"unknown_bytes", u.stats.unknown_bytes},
+                {"entries", u.files.entries().size()},
+                {"seconds", u.stats.seconds}};
   j["layout"] = LayoutToJson(u.layout);
   j["trees"] = TreesToJson(u.files);
   ordered_json diags = ordered_json::array();

@@ -27,9 +27,12 @@ namespace firmwarden {
 
 std::string_view SeverityName(Diagnostic::Severity s) {
   switch (s) {
-    case Diagnostic::Severity::kInfo: return "info";
-    case Diagnostic::Severity::kWarning: return "warning";
-    case Diagnostic::Severity::kError: return "error";
+    case Diagnostic::Severity::kInfo:
+      return "info";
+    case Diagnostic::Severity::kWarning:
+      return "warning";
+    case Diagnostic::Severity::kError:
+      return "error";
   }
   return "unknown";
 }
@@ -52,11 +55,16 @@ namespace unpack {
 
 std::string_view FormatKindName(FormatKind k) {
   switch (k) {
-    case FormatKind::kContainer: return "container";
-    case FormatKind::kCompression: return "compression";
-    case FormatKind::kArchive: return "archive";
-    case FormatKind::kFilesystem: return "filesystem";
-    case FormatKind::kRecognizer: return "recognised";
+    case FormatKind::kContainer:
+      return "container";
+    case FormatKind::kCompression:
+      return "compression";
+    case FormatKind::kArchive:
+      return "archive";
+    case FormatKind::kFilesystem:
+      return "filesystem";
+    case FormatKind::kRecognizer:
+      return "recognised";
   }
   return "unknown";
 }
@@ -103,8 +111,8 @@ const Database& SignatureDatabase() {
     auto handlers = Handlers();
     for (size_t h = 0; h < handlers.size(); ++h) {
       for (const Magic& m : handlers[h].magics) {
-        database.patterns.push_back({static_cast<uint16_t>(h), m.offset,
-                                     static_cast<uint32_t>(m.bytes.size()), m.bytes});
+        database.patterns.push_back(
+            {static_cast<uint16_t>(h), m.offset, static_cast<uint32_t>(m.bytes.size()), m.bytes});
         literals.emplace_back(m.bytes);
       }
     }
@@ -398,18 +406,19 @@ class Engine {
       r.details = std::move(parsed->details);
       r.truncated = parsed->truncated;
       r.path = fmt::format("{}/{}.{}", path, Hex(c.offset), h.name);
-      std::string chunk_dir =
-          disk_dir.empty() ? fmt::format("{}.{}", Hex(c.offset), h.name)
-                           : fmt::format("{}/{}.{}", disk_dir, Hex(c.offset), h.name);
+      std::string chunk_dir = disk_dir.empty()
+                                  ? fmt::format("{}.{}", Hex(c.offset), h.name)
+                                  : fmt::format("{}/{}.{}", disk_dir, Hex(c.offset), h.name);
       out_.stats.chunks++;
       if (parsed->truncated)
         Diag(Diagnostic::Severity::kWarning, r.path, c.offset,
-             fmt::format("{} claims {} bytes but only {} remain: truncated", h.name,
-                         parsed->size, data.size() - c.offset));
+             fmt::format("{} claims {} bytes but only {} remain: truncated", h.name, parsed->size,
+                         data.size() - c.offset));
       for (const std::string& w : parsed->warnings)
         Diag(Diagnostic::Severity::kWarning, r.path, c.offset, w);
 
-      if (h.extract != nullptr) ExtractTree(h, data.subspan(c.offset, size), c.offset, r, chunk_dir);
+      if (h.extract != nullptr)
+        ExtractTree(h, data.subspan(c.offset, size), c.offset, r, chunk_dir);
 
       std::vector<SubBlob> children = std::move(parsed->children);
       for (size_t i = 0; i < children.size(); ++i) {
@@ -433,16 +442,16 @@ class Engine {
         if (!cb.empty() && cb.data() >= data.data() &&
             cb.data() + cb.size() <= data.data() + data.size())
           child.offset_in_parent = static_cast<uint64_t>(cb.data() - data.data());
-        bool understood = !child.regions.empty() &&
-                          std::all_of(child.regions.begin(), child.regions.end(),
-                                      [](const Region& x) {
-                                        return x.kind != Region::Kind::kUnknown;
-                                      });
+        bool understood =
+            !child.regions.empty() &&
+            std::all_of(child.regions.begin(), child.regions.end(),
+                        [](const Region& x) { return x.kind != Region::Kind::kUnknown; });
         if (!understood)
           WriteRaw(chunk_dir, child_name + ".bin", children[i].blob.bytes(), &child.disk_path);
         r.children.push_back(std::move(child));
         children[i].blob = Blob();  // release decompressed memory early
       }
+      if (h.extract != nullptr && r.tree) ScanExtractedFiles(r, chunk_dir, depth);
       if (out_fd_ >= 0 && (h.extract != nullptr || !r.children.empty())) r.disk_path = chunk_dir;
       layout.regions.push_back(std::move(r));
       pos = c.offset + size;
@@ -450,6 +459,57 @@ class Engine {
     AddGap(layout, data, pos, data.size());
     NoteKernelBanner(layout, data);
     return layout;
+  }
+
+  // Files extracted from an archive or filesystem that are themselves containers (a .tar.gz in a
+  // rootfs, a firmware blob in /lib/firmware) are unpacked too, beside the tree in
+  // "<chunk_dir>.nested/" so the tree itself stays exactly what the device has. Only files that
+  // start with a strong signature of a container, compression, archive or filesystem are taken.
+  // Extract mode only: info mode does not read file data.
+  void ScanExtractedFiles(Region& r, const std::string& chunk_dir, int depth) {
+    if (out_fd_ < 0 || !options_.output_dir || depth + 1 > options_.limits.max_depth) return;
+    const Database& db = SignatureDatabase();
+    if (db.db == nullptr) return;
+    auto handlers = Handlers();
+    const Tree tree = out_.files.trees()[*r.tree];
+    for (size_t i = tree.first_entry; i < tree.first_entry + tree.entry_count; ++i) {
+      if (budget_.TimeUp()) return;
+      const FileEntry e = out_.files.entries()[i];  // copy: nested trees grow the vector
+      if (e.type != EntryType::kFile || e.state != EntryState::kWritten || e.size < 64 ||
+          e.disk_path.empty())
+        continue;
+      int fd = openat(out_fd_, e.disk_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) continue;
+      char head[512];
+      ssize_t n = pread(fd, head, sizeof head, 0);
+      close(fd);
+      if (n <= 0) continue;
+      std::vector<Candidate> cands;
+      ScanState st{&db, &cands, 64};
+      if (scratch_ == nullptr) hs_alloc_scratch(db.db, &scratch_);
+      hs_scan(db.db, head, static_cast<unsigned>(n), 0, scratch_, OnMatch, &st);
+      bool container = false;
+      for (const Candidate& c : cands) {
+        const FormatHandler& h = handlers[c.handler];
+        if (c.offset != 0 || h.kind == FormatKind::kRecognizer) continue;
+        // Two-byte signatures (zlib, old binary cpio) and the lzma guesses are too weak to act on
+        // without a reason; everything else at offset 0 is worth a look.
+        if (db.patterns[c.pattern].length < 3 || h.name == "zlib" || h.name == "lzma") continue;
+        container = true;
+      }
+      if (!container) continue;
+      auto blob = Blob::MapFile(*options_.output_dir + "/" + e.disk_path);
+      if (!blob) continue;
+      std::string name = SafeName(e.tree_path, "file");
+      BlobLayout child = ScanBlob(*blob, name, r.path + "/" + e.tree_path,
+                                  chunk_dir + ".nested/" + name, depth + 1);
+      bool any = std::any_of(child.regions.begin(), child.regions.end(),
+                             [](const Region& x) { return x.kind == Region::Kind::kChunk; });
+      if (any) {
+        child.disk_path = e.disk_path;
+        r.children.push_back(std::move(child));
+      }
+    }
   }
 
   void ExtractTree(const FormatHandler& h, Bytes chunk, uint64_t offset, Region& r,
@@ -492,13 +552,14 @@ namespace {
 
 Result<int> PrepareOutputDir(const std::string& dir) {
   if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-    return Fail(ErrorCode::kIo, fmt::format("cannot create output directory {}: {}", dir,
-                                            strerror(errno)));
+    return Fail(ErrorCode::kIo,
+                fmt::format("cannot create output directory {}: {}", dir, strerror(errno)));
   int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
-    return Fail(ErrorCode::kIo, fmt::format("cannot open output directory {}: {}", dir,
-                                            strerror(errno)));
-  // Refuse a non-empty directory: mixing our output with existing files would make the manifest lie.
+    return Fail(ErrorCode::kIo,
+                fmt::format("cannot open output directory {}: {}", dir, strerror(errno)));
+  // Refuse a non-empty directory: mixing our output with existing files would make the manifest
+  // lie.
   int probe = dup(fd);
   DIR* d = fdopendir(probe);
   bool empty = true;
@@ -531,8 +592,7 @@ Result<Unpacked> RunUnpack(const Blob& blob, const std::string& name,
   auto t0 = std::chrono::steady_clock::now();
   Engine engine(options, out, out_fd);
   engine.Run(blob, name);
-  out.stats.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  out.stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (out_fd >= 0) {
     if (options.write_manifest) {
       Status s = WriteManifest(out_fd, out, name);

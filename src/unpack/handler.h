@@ -48,10 +48,10 @@ struct Budget {
 };
 
 struct ParseContext {
-  const Blob& blob;  // the whole blob being scanned (sub-views of it are zero-copy)
-  Bytes data;        // == blob.bytes()
-  size_t offset;     // candidate chunk start
-  Budget& budget;    // decompressed bytes count against budget.bytes_left
+  const Blob& blob;        // the whole blob being scanned (sub-views of it are zero-copy)
+  Bytes data;              // == blob.bytes()
+  size_t offset;           // candidate chunk start
+  Budget& budget;          // decompressed bytes count against budget.bytes_left
   std::string_view match;  // which magic matched (the bytes)
 };
 
@@ -64,15 +64,15 @@ struct Parsed {
   uint64_t size = 0;  // exact chunk size, from ctx.offset
   std::vector<KeyValue> details;
   std::vector<SubBlob> children;
-  bool truncated = false;           // the header claims more bytes than the blob holds
+  bool truncated = false;             // the header claims more bytes than the blob holds
   std::vector<std::string> warnings;  // problems inside a chunk that was still accepted
 };
 
 struct ExtractContext {
-  Bytes chunk;            // exactly the chunk's bytes
-  uint64_t base_offset;   // offset of chunk[0] in its blob, for diagnostics
+  Bytes chunk;           // exactly the chunk's bytes
+  uint64_t base_offset;  // offset of chunk[0] in its blob, for diagnostics
   Budget& budget;
-  std::string chunk_path; // layout path of the chunk
+  std::string chunk_path;  // layout path of the chunk
 };
 
 struct FormatHandler {

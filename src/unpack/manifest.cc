@@ -19,8 +19,8 @@ Status WriteManifest(int out_dir_fd, const Unpacked& unpacked, const std::string
   text += "\"entries\": [\n";
   const auto& entries = unpacked.files.entries();
   for (size_t i = 0; i < entries.size(); ++i) {
-    text += report::EntryToJson(entries[i]).dump(-1, ' ', false,
-                                                 nlohmann::json::error_handler_t::replace);
+    text += report::EntryToJson(entries[i])
+                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     text += i + 1 < entries.size() ? ",\n" : "\n";
   }
   text += "]\n}\n";

@@ -97,10 +97,10 @@ size_t TreeSink::Record(FileEntry entry) {
 void TreeSink::Refuse(FileEntry& entry, const std::string& why) {
   ++refused_;
   if (refused_ <= 20) {
-    diagnostics_.push_back({Diagnostic::Severity::kWarning, origin_.chunk, entry.origin.offset,
-                            fmt::format("refused entry \"{}\": {}",
-                                        entry.raw_name.empty() ? entry.tree_path : entry.raw_name,
-                                        why)});
+    diagnostics_.push_back(
+        {Diagnostic::Severity::kWarning, origin_.chunk, entry.origin.offset,
+         fmt::format("refused entry \"{}\": {}",
+                     entry.raw_name.empty() ? entry.tree_path : entry.raw_name, why)});
   }
   entry.state = EntryState::kUnsafe;
   entry.disk_path.clear();
@@ -127,8 +127,8 @@ Result<int> TreeSink::OpenParent(const std::vector<std::string>& parts, bool cre
     int next = openat(cur, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (next < 0 && errno == ENOENT && create) {
       if (mkdirat(cur, parts[i].c_str(), 0755) != 0 && errno != EEXIST) {
-        *why = fmt::format("cannot create directory \"{}\": {}", Join(parts, i + 1),
-                           strerror(errno));
+        *why =
+            fmt::format("cannot create directory \"{}\": {}", Join(parts, i + 1), strerror(errno));
         if (cur != root_fd_) close(cur);
         return -1;
       }
@@ -137,9 +137,10 @@ Result<int> TreeSink::OpenParent(const std::vector<std::string>& parts, bool cre
     if (next < 0) {
       int e = errno;
       if (e == ELOOP || e == ENOTDIR)
-        *why = fmt::format("\"{}\" is not a directory (a symlink or file is in the way); "
-                           "refusing to write through it",
-                           Join(parts, i + 1));
+        *why = fmt::format(
+            "\"{}\" is not a directory (a symlink or file is in the way); "
+            "refusing to write through it",
+            Join(parts, i + 1));
       else
         *why = fmt::format("cannot open \"{}\": {}", Join(parts, i + 1), strerror(e));
       if (cur != root_fd_) close(cur);
@@ -270,8 +271,8 @@ Status TreeSink::Add(FileEntry entry) {
           fstatat(tfd, target_parts->back().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
           !S_ISREG(st.st_mode)) {
         if (tfd >= 0) close(tfd);
-        Refuse(entry, fmt::format("hardlink target \"{}\" is not a regular file on disk",
-                                  target_path));
+        Refuse(entry,
+               fmt::format("hardlink target \"{}\" is not a regular file on disk", target_path));
         return {};
       }
       if (!ClearSlot(*pfd_r, t.name) ||
@@ -321,8 +322,8 @@ Result<std::unique_ptr<TreeSink::FileOut>> TreeSink::OpenFile(FileEntry entry) {
       out->entry_index_ = files_.entries().size() - 1;
       return out;
     }
-    int fd = openat(t.dir_fd, t.name.c_str(),
-                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = openat(t.dir_fd, t.name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    0600);
     if (fd < 0) {
       Refuse(entry, fmt::format("cannot create file: {}", strerror(errno)));
       out->entry_index_ = files_.entries().size() - 1;
@@ -338,7 +339,7 @@ Result<std::unique_ptr<TreeSink::FileOut>> TreeSink::OpenFile(FileEntry entry) {
 }
 
 Result<std::unique_ptr<TreeSink::FileOut>> TreeSink::ReopenFile(std::string_view raw_path,
-                                                               uint64_t size) {
+                                                                uint64_t size) {
   auto parts = NormalisePath(raw_path);
   if (!parts || parts->empty()) return std::unique_ptr<FileOut>();
   std::string path = Join(*parts, parts->size());

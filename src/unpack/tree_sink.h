@@ -69,8 +69,8 @@ class TreeSink {
 
  private:
   struct Target {
-    int dir_fd = -1;     // borrowed: owned by the parent cache or the root
-    std::string name;    // final component
+    int dir_fd = -1;   // borrowed: owned by the parent cache or the root
+    std::string name;  // final component
     std::string tree_path;
   };
   // Normalises entry.tree_path (filled from raw) and opens its parent; records and diagnoses an

@@ -23,7 +23,9 @@ Runner Setup_extract(CLI::App& app) {
       "to outside are refused and reported. Device nodes are never created and setuid bits are\n"
       "never set on disk: DIR/manifest.json records every entry's real type, mode, owner, device\n"
       "numbers and link target.");
-  app.add_option("IMAGE", o->image, "Firmware image to unpack")->required()->check(CLI::ExistingFile);
+  app.add_option("IMAGE", o->image, "Firmware image to unpack")
+      ->required()
+      ->check(CLI::ExistingFile);
   app.add_option("-o,--output", o->out_dir, "Output directory (created; must be new or empty)")
       ->required();
   app.add_flag("--json", o->json, "Print the result (layout, trees, diagnostics) as JSON");
@@ -44,11 +46,11 @@ Runner Setup_extract(CLI::App& app) {
                              .dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     } else {
       fmt::print("{}", LayoutText(*result, name, true));
-      fmt::print("extracted {} entries in {} trees, {} written, in {:.2f} s -> {}/ "
-                 "(metadata: {}/manifest.json)\n",
-                 result->files.entries().size(), result->files.trees().size(),
-                 HumanSize(result->stats.output_bytes), result->stats.seconds, o->out_dir,
-                 o->out_dir);
+      fmt::print(
+          "extracted {} entries in {} trees, {} written, in {:.2f} s -> {}/ "
+          "(metadata: {}/manifest.json)\n",
+          result->files.entries().size(), result->files.trees().size(),
+          HumanSize(result->stats.output_bytes), result->stats.seconds, o->out_dir, o->out_dir);
       fmt::print(stderr, "{}", DiagnosticsText(*result));
     }
     return result->Clean() ? kExitOk : kExitPartial;

@@ -20,7 +20,9 @@ Runner Setup_info(CLI::App& app) {
       "(payloads, partitions and decompressed streams are scanned again), the padding and unknown\n"
       "gaps between chunks with their entropy, and how many entries each archive or filesystem\n"
       "holds. Nothing is written to disk.");
-  app.add_option("IMAGE", o->image, "Firmware image to inspect")->required()->check(CLI::ExistingFile);
+  app.add_option("IMAGE", o->image, "Firmware image to inspect")
+      ->required()
+      ->check(CLI::ExistingFile);
   app.add_flag("--json", o->json, "Print machine-readable JSON instead of text");
   app.add_option("-o,--output", o->output, "Write the report to this file instead of stdout");
   AddLimitOptions(app, o->limits);
@@ -36,15 +38,15 @@ Runner Setup_info(CLI::App& app) {
     std::string name = o->image.substr(o->image.find_last_of('/') + 1);
     std::string text;
     if (o->json) {
-      text = report::UnpackedToJson(*result, name).dump(2, ' ', false,
-                                                        nlohmann::json::error_handler_t::replace) +
+      text = report::UnpackedToJson(*result, name)
+                 .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
              "\n";
     } else {
       text = LayoutText(*result, name, false);
       for (size_t i = 0; i < result->files.trees().size(); ++i) {
         const Tree& t = result->files.trees()[i];
-        text += fmt::format("tree {}: {} at {} ({} entries)\n", i, t.format, t.chunk,
-                            t.entry_count);
+        text +=
+            fmt::format("tree {}: {} at {} ({} entries)\n", i, t.format, t.chunk, t.entry_count);
       }
     }
     if (!WriteOutput(o->output, text)) return kExitError;

@@ -13,13 +13,20 @@ namespace {
 EntryType TypeOf(archive_entry* e) {
   if (archive_entry_hardlink(e) != nullptr) return EntryType::kHardlink;
   switch (archive_entry_filetype(e)) {
-    case AE_IFDIR: return EntryType::kDir;
-    case AE_IFLNK: return EntryType::kSymlink;
-    case AE_IFCHR: return EntryType::kCharDev;
-    case AE_IFBLK: return EntryType::kBlockDev;
-    case AE_IFIFO: return EntryType::kFifo;
-    case AE_IFSOCK: return EntryType::kSocket;
-    default: return EntryType::kFile;
+    case AE_IFDIR:
+      return EntryType::kDir;
+    case AE_IFLNK:
+      return EntryType::kSymlink;
+    case AE_IFCHR:
+      return EntryType::kCharDev;
+    case AE_IFBLK:
+      return EntryType::kBlockDev;
+    case AE_IFIFO:
+      return EntryType::kFifo;
+    case AE_IFSOCK:
+      return EntryType::kSocket;
+    default:
+      return EntryType::kFile;
   }
 }
 
@@ -42,11 +49,11 @@ Status ExtractWithLibarchive(const ExtractContext& ctx, TreeSink& sink,
     int r = archive_read_next_header(a.get(), &e);
     if (r == ARCHIVE_EOF) break;
     if (r == ARCHIVE_FATAL || r == ARCHIVE_RETRY)
-      return Fail(ErrorCode::kMalformed,
-                  fmt::format("archive header: {}", archive_error_string(a.get())
-                                                        ? archive_error_string(a.get())
-                                                        : "unreadable"),
-                  ctx.base_offset + static_cast<uint64_t>(archive_read_header_position(a.get())));
+      return Fail(
+          ErrorCode::kMalformed,
+          fmt::format("archive header: {}",
+                      archive_error_string(a.get()) ? archive_error_string(a.get()) : "unreadable"),
+          ctx.base_offset + static_cast<uint64_t>(archive_read_header_position(a.get())));
     FileEntry fe;
     const char* name = archive_entry_pathname(e);
     fe.raw_name = name != nullptr ? name : "";

@@ -15,11 +15,11 @@ namespace t = firmwarden::testing;
 
 struct Archiver {
   const char* name;
-  const char* format;     // handler expected
-  const char* command;    // run inside src/, writes ../out
-  bool owners;            // carries uid/gid
-  bool specials;          // carries devices and fifos
-  bool hardlinks;         // keeps the hardlink as a link (else: a second file with the data)
+  const char* format;   // handler expected
+  const char* command;  // run inside src/, writes ../out
+  bool owners;          // carries uid/gid
+  bool specials;        // carries devices and fifos
+  bool hardlinks;       // keeps the hardlink as a link (else: a second file with the data)
 };
 
 class ArchiveTest : public ::testing::TestWithParam<Archiver> {};
@@ -27,7 +27,8 @@ class ArchiveTest : public ::testing::TestWithParam<Archiver> {};
 // The tree every archiver packs.
 void MakeTree(const std::string& src) {
   std::string s = t::Sh(src);
-  ASSERT_EQ(t::Run("mkdir -p " + s + "/etc/init.d " + s + "/bin " + s + "/empty " + s + "/dev && cd " + s +
+  ASSERT_EQ(t::Run("mkdir -p " + s + "/etc/init.d " + s + "/bin " + s + "/empty " + s +
+                   "/dev && cd " + s +
                    " && printf 'root::0:0:root:/root:/bin/sh\\n' > etc/passwd"
                    " && head -c 200000 /dev/urandom > bin/busybox && chmod 755 bin/busybox"
                    " && ln -s busybox bin/sh && ln -s ../../bin/busybox etc/init.d/rcS"
@@ -120,9 +121,10 @@ INSTANTIATE_TEST_SUITE_P(
         Archiver{"cpio_crc", "cpio", "find . | cpio -o -H crc > ../out", true, true, true},
         Archiver{"cpio_odc", "cpio", "find . | cpio -o -H odc > ../out", true, true, false},
         Archiver{"cpio_bin", "cpio", "find . | cpio -o -H bin > ../out", true, true, false},
-        Archiver{"zip", "zip", "zip -qry ../out.zip . -x 'dev/*' && mv ../out.zip ../out", true, false, false},
-        Archiver{"sevenzip", "7z", "7z a -bd -snl ../out.7z . -x!dev && mv ../out.7z ../out",
-                 false, false, false},
+        Archiver{"zip", "zip", "zip -qry ../out.zip . -x 'dev/*' && mv ../out.zip ../out", true,
+                 false, false},
+        Archiver{"sevenzip", "7z", "7z a -bd -snl ../out.7z . -x!dev && mv ../out.7z ../out", false,
+                 false, false},
         Archiver{"iso9660", "iso9660", "xorriso -as mkisofs -quiet -R -o ../out .", true, true,
                  true}),
     [](const ::testing::TestParamInfo<Archiver>& info) { return std::string(info.param.name); });

@@ -9,9 +9,11 @@ namespace firmwarden::unpack {
 namespace {
 
 // "BZh" + block size digit + the first block's magic (pi).
-#define BZ_MAGIC(n) {std::string_view("BZh" n "1AY&SY", 10), 0}
-constexpr Magic kMagics[] = {BZ_MAGIC("1"), BZ_MAGIC("2"), BZ_MAGIC("3"), BZ_MAGIC("4"), BZ_MAGIC("5"),
-                             BZ_MAGIC("6"), BZ_MAGIC("7"), BZ_MAGIC("8"), BZ_MAGIC("9")};
+#define BZ_MAGIC(n) \
+  { std::string_view("BZh" n "1AY&SY", 10), 0 }
+constexpr Magic kMagics[] = {BZ_MAGIC("1"), BZ_MAGIC("2"), BZ_MAGIC("3"),
+                             BZ_MAGIC("4"), BZ_MAGIC("5"), BZ_MAGIC("6"),
+                             BZ_MAGIC("7"), BZ_MAGIC("8"), BZ_MAGIC("9")};
 #undef BZ_MAGIC
 
 Result<Parsed> Parse(const ParseContext& ctx) {
@@ -40,12 +42,12 @@ Result<Parsed> Parse(const ParseContext& ctx) {
     if (out.used() == 0 && !ran_out)
       return Fail(ErrorCode::kMalformed, "bzip2 data does not decode", ctx.offset);
     if (out.limit_hit())
-      p.warnings.push_back(fmt::format("bzip2 decompression stopped at {} bytes: output limit",
-                                       out.used()));
+      p.warnings.push_back(
+          fmt::format("bzip2 decompression stopped at {} bytes: output limit", out.used()));
     else {
       p.truncated = ran_out;
-      p.warnings.push_back(fmt::format("bzip2 stream broken after {} output bytes (code {})",
-                                       out.used(), ret));
+      p.warnings.push_back(
+          fmt::format("bzip2 stream broken after {} output bytes (code {})", out.used(), ret));
     }
   }
   p.size = consumed;
@@ -56,7 +58,7 @@ Result<Parsed> Parse(const ParseContext& ctx) {
 
 }  // namespace
 
-extern const FormatHandler bzip2_handler{"bzip2", FormatKind::kCompression, "bzip2 stream",
-                                         kMagics, Parse, nullptr};
+extern const FormatHandler bzip2_handler{
+    "bzip2", FormatKind::kCompression, "bzip2 stream", kMagics, Parse, nullptr};
 
 }  // namespace firmwarden::unpack

@@ -22,7 +22,8 @@ class CompressionTest : public ::testing::TestWithParam<Tool> {};
 std::string Payload() {
   // Compressible but not trivial: text plus pseudo-random bytes, over several compressor blocks.
   std::string s;
-  for (int i = 0; i < 20000; ++i) s += "line " + std::to_string(i * 7919 % 10007) + " of the payload\n";
+  for (int i = 0; i < 20000; ++i)
+    s += "line " + std::to_string(i * 7919 % 10007) + " of the payload\n";
   s += t::RandomBytes(300000, 42);
   return s;
 }
@@ -99,12 +100,13 @@ INSTANTIATE_TEST_SUITE_P(
     RealTools, CompressionTest,
     ::testing::Values(Tool{"gzip", "gzip -9 -n -c in > out"}, Tool{"xz", "xz -6 -c in > out"},
                       Tool{"lzma", "xz --format=lzma -c in > out"},
-                      Tool{"bzip2", "bzip2 -9 -c in > out"}, Tool{"zstd", "zstd -q -19 -c in > out"},
-                      Tool{"lz4", "lz4 -q -9 -c in > out"},
+                      Tool{"bzip2", "bzip2 -9 -c in > out"},
+                      Tool{"zstd", "zstd -q -19 -c in > out"}, Tool{"lz4", "lz4 -q -9 -c in > out"},
                       Tool{"lz4-legacy", "lz4 -q -l -c in > out"},
                       Tool{"lzop", "lzop -9 -c in > out"},
-                      Tool{"zlib", "python3 -c \"import zlib,sys; sys.stdout.buffer.write("
-                                   "zlib.compress(open('in','rb').read(), 9))\" > out"}),
+                      Tool{"zlib",
+                           "python3 -c \"import zlib,sys; sys.stdout.buffer.write("
+                           "zlib.compress(open('in','rb').read(), 9))\" > out"}),
     [](const ::testing::TestParamInfo<Tool>& info) {
       std::string n = info.param.format;
       for (char& c : n)

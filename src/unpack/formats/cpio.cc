@@ -24,10 +24,14 @@ std::optional<uint64_t> Digits(Bytes f, int base) {
   for (std::byte b : f) {
     char c = static_cast<char>(b);
     int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (base == 16 && c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (base == 16 && c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return std::nullopt;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (base == 16 && c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (base == 16 && c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      return std::nullopt;
     if (d >= base) return std::nullopt;
     v = v * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
   }
@@ -50,7 +54,7 @@ Result<Walk> WalkAll(Bytes d, std::string_view magic) {
   size_t pos = 0;
   bool binary = magic.size() == 2;
   Endian e = magic == std::string_view("\xC7\x71", 2) ? Endian::kLittle : Endian::kBig;
-  w.variant = binary ? (e == Endian::kLittle ? "binary-le" : "binary-be")
+  w.variant = binary              ? (e == Endian::kLittle ? "binary-le" : "binary-be")
               : magic == "070701" ? "newc"
               : magic == "070702" ? "crc"
                                   : "odc";
@@ -141,8 +145,8 @@ Status Extract(const ExtractContext& ctx, TreeSink& sink) {
 
 }  // namespace
 
-extern const FormatHandler cpio_handler{"cpio", FormatKind::kArchive,
-                                        "cpio archive (newc, crc, odc, old binary)", kMagics, Parse,
-                                        Extract};
+extern const FormatHandler cpio_handler{
+    "cpio", FormatKind::kArchive, "cpio archive (newc, crc, odc, old binary)", kMagics, Parse,
+    Extract};
 
 }  // namespace firmwarden::unpack

@@ -81,14 +81,13 @@ Result<Parsed> Parse(const ParseContext& ctx) {
     }
   } else if (out.limit_hit()) {
     p.size = body + consumed;
-    p.warnings.push_back(
-        fmt::format("decompression stopped at {} bytes: output limit (--max-bytes/--max-ratio)",
-                    out.used()));
+    p.warnings.push_back(fmt::format(
+        "decompression stopped at {} bytes: output limit (--max-bytes/--max-ratio)", out.used()));
   } else {
     p.size = body + consumed;
     p.truncated = ran_out;
-    p.warnings.push_back(fmt::format("gzip stream broken after {} output bytes (zlib code {})",
-                                     out.used(), ret));
+    p.warnings.push_back(
+        fmt::format("gzip stream broken after {} output bytes (zlib code {})", out.used(), ret));
   }
   if (!name.empty()) p.details.push_back({"name", name});
   AddSizeDetails(p, p.size, out.used());
@@ -98,7 +97,7 @@ Result<Parsed> Parse(const ParseContext& ctx) {
 
 }  // namespace
 
-extern const FormatHandler gzip_handler{"gzip", FormatKind::kCompression, "gzip stream (RFC 1952)",
-                                        kMagics, Parse, nullptr};
+extern const FormatHandler gzip_handler{
+    "gzip", FormatKind::kCompression, "gzip stream (RFC 1952)", kMagics, Parse, nullptr};
 
 }  // namespace firmwarden::unpack

@@ -9,7 +9,10 @@
 namespace firmwarden::unpack {
 namespace {
 
-constexpr Magic kMagics[] = {{std::string_view("\x01" "CD001\x01", 7), 0x8000}};
+constexpr Magic kMagics[] = {{std::string_view("\x01"
+                                               "CD001\x01",
+                                               7),
+                              0x8000}};
 
 Result<Parsed> Parse(const ParseContext& ctx) {
   Bytes d = ctx.data.subspan(ctx.offset);
@@ -42,8 +45,8 @@ Status Extract(const ExtractContext& ctx, TreeSink& sink) {
 
 }  // namespace
 
-extern const FormatHandler iso9660_handler{"iso9660", FormatKind::kFilesystem,
-                                           "ISO 9660 image (Rock Ridge, Joliet)", kMagics, Parse,
-                                           Extract};
+extern const FormatHandler iso9660_handler{
+    "iso9660", FormatKind::kFilesystem, "ISO 9660 image (Rock Ridge, Joliet)", kMagics, Parse,
+    Extract};
 
 }  // namespace firmwarden::unpack

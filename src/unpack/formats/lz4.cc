@@ -44,8 +44,8 @@ Result<Parsed> ParseFrame(const ParseContext& ctx) {
     if (out.used() == 0 && (error || pos == 0))
       return Fail(ErrorCode::kMalformed, "lz4 frame does not decode", ctx.offset);
     if (out.limit_hit())
-      p.warnings.push_back(fmt::format("lz4 decompression stopped at {} bytes: output limit",
-                                       out.used()));
+      p.warnings.push_back(
+          fmt::format("lz4 decompression stopped at {} bytes: output limit", out.used()));
     else {
       p.truncated = !error;
       p.warnings.push_back(fmt::format("lz4 frame broken after {} output bytes", out.used()));
@@ -90,7 +90,8 @@ Result<Parsed> ParseLegacy(const ParseContext& ctx) {
     // A short block is the last one.
     if (static_cast<size_t>(n) < kBlock) break;
   }
-  if (blocks == 0) return Fail(ErrorCode::kMalformed, "lz4 legacy stream without blocks", ctx.offset);
+  if (blocks == 0)
+    return Fail(ErrorCode::kMalformed, "lz4 legacy stream without blocks", ctx.offset);
   p.size = pos;
   p.details.push_back({"blocks", std::to_string(blocks)});
   AddSizeDetails(p, pos, out.used());
@@ -100,10 +101,13 @@ Result<Parsed> ParseLegacy(const ParseContext& ctx) {
 
 }  // namespace
 
-extern const FormatHandler lz4_handler{"lz4", FormatKind::kCompression, "LZ4 frame", kFrameMagics,
-                                       ParseFrame, nullptr};
-extern const FormatHandler lz4_legacy_handler{"lz4-legacy", FormatKind::kCompression,
-                                              "LZ4 legacy stream (kernels, lz4 -l)", kLegacyMagics,
-                                              ParseLegacy, nullptr};
+extern const FormatHandler lz4_handler{
+    "lz4", FormatKind::kCompression, "LZ4 frame", kFrameMagics, ParseFrame, nullptr};
+extern const FormatHandler lz4_legacy_handler{"lz4-legacy",
+                                              FormatKind::kCompression,
+                                              "LZ4 legacy stream (kernels, lz4 -l)",
+                                              kLegacyMagics,
+                                              ParseLegacy,
+                                              nullptr};
 
 }  // namespace firmwarden::unpack

@@ -13,13 +13,14 @@ namespace {
 
 // Properties 0x5D (lc=3, lp=0, pb=2: the default) and 0x6D (lc=1: OpenWrt's kernels), each with
 // the power-of-two dictionary sizes from 64 KiB to 128 MiB.
-#define LZMA_MAGIC(p, d) {std::string_view(p d, 5), 0}
-#define LZMA_DICTS(p)                                                                         \
-  LZMA_MAGIC(p, "\x00\x00\x01\x00"), LZMA_MAGIC(p, "\x00\x00\x02\x00"),                       \
-      LZMA_MAGIC(p, "\x00\x00\x04\x00"), LZMA_MAGIC(p, "\x00\x00\x08\x00"),                   \
-      LZMA_MAGIC(p, "\x00\x00\x10\x00"), LZMA_MAGIC(p, "\x00\x00\x20\x00"),                   \
-      LZMA_MAGIC(p, "\x00\x00\x40\x00"), LZMA_MAGIC(p, "\x00\x00\x80\x00"),                   \
-      LZMA_MAGIC(p, "\x00\x00\x00\x01"), LZMA_MAGIC(p, "\x00\x00\x00\x02"),                   \
+#define LZMA_MAGIC(p, d) \
+  { std::string_view(p d, 5), 0 }
+#define LZMA_DICTS(p)                                                       \
+  LZMA_MAGIC(p, "\x00\x00\x01\x00"), LZMA_MAGIC(p, "\x00\x00\x02\x00"),     \
+      LZMA_MAGIC(p, "\x00\x00\x04\x00"), LZMA_MAGIC(p, "\x00\x00\x08\x00"), \
+      LZMA_MAGIC(p, "\x00\x00\x10\x00"), LZMA_MAGIC(p, "\x00\x00\x20\x00"), \
+      LZMA_MAGIC(p, "\x00\x00\x40\x00"), LZMA_MAGIC(p, "\x00\x00\x80\x00"), \
+      LZMA_MAGIC(p, "\x00\x00\x00\x01"), LZMA_MAGIC(p, "\x00\x00\x00\x02"), \
       LZMA_MAGIC(p, "\x00\x00\x00\x04"), LZMA_MAGIC(p, "\x00\x00\x00\x08")
 constexpr Magic kMagics[] = {LZMA_DICTS("\x5D"), LZMA_DICTS("\x6D")};
 #undef LZMA_DICTS
@@ -37,7 +38,8 @@ Result<Parsed> Parse(const ParseContext& ctx) {
     return Fail(ErrorCode::kMalformed, "implausible lzma uncompressed size", ctx.offset);
   // The range coder's first byte is always 0.
   auto first = r.U8();
-  if (!first || *first != 0) return Fail(ErrorCode::kMalformed, "lzma range coder init", ctx.offset);
+  if (!first || *first != 0)
+    return Fail(ErrorCode::kMalformed, "lzma range coder init", ctx.offset);
 
   lzma_stream s = LZMA_STREAM_INIT;
   if (lzma_alone_decoder(&s, kLzmaMemLimit) != LZMA_OK)
@@ -52,8 +54,8 @@ Result<Parsed> Parse(const ParseContext& ctx) {
 
 }  // namespace
 
-extern const FormatHandler lzma_handler{"lzma", FormatKind::kCompression,
-                                        "LZMA alone stream (.lzma, also kernels)", kMagics, Parse,
-                                        nullptr};
+extern const FormatHandler lzma_handler{
+    "lzma", FormatKind::kCompression, "LZMA alone stream (.lzma, also kernels)", kMagics, Parse,
+    nullptr};
 
 }  // namespace firmwarden::unpack

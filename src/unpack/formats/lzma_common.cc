@@ -30,22 +30,23 @@ Result<Parsed> RunLzma(const ParseContext& ctx, lzma_stream& s, std::string_view
       return Fail(ErrorCode::kMalformed, fmt::format("{} stream decodes to nothing", what),
                   ctx.offset);
   } else if (out.limit_hit()) {
-    p.warnings.push_back(fmt::format(
-        "{} decompression stopped at {} bytes: output limit (--max-bytes/--max-ratio)", what,
-        out.used()));
+    p.warnings.push_back(
+        fmt::format("{} decompression stopped at {} bytes: output limit (--max-bytes/--max-ratio)",
+                    what, out.used()));
   } else if (accept_eof && ret == LZMA_BUF_ERROR && out.used() >= 4096) {
     // Input ended mid-stream without an end marker; what was decoded is still real data.
-    p.warnings.push_back(fmt::format("{} stream has no end marker; decoded {} bytes to the end of "
-                                     "the data",
-                                     what, out.used()));
+    p.warnings.push_back(
+        fmt::format("{} stream has no end marker; decoded {} bytes to the end of "
+                    "the data",
+                    what, out.used()));
   } else {
     // Corrupt or not this format at all. A candidate that decodes to almost nothing is rejected;
     // one that decoded a lot before breaking is kept and flagged.
     if (out.used() < 4096 && !(strong_magic && ret == LZMA_BUF_ERROR))
-      return Fail(ErrorCode::kMalformed,
-                  fmt::format("{} data does not decode (liblzma code {})", what,
-                              static_cast<int>(ret)),
-                  ctx.offset);
+      return Fail(
+          ErrorCode::kMalformed,
+          fmt::format("{} data does not decode (liblzma code {})", what, static_cast<int>(ret)),
+          ctx.offset);
     p.truncated = ret == LZMA_BUF_ERROR;
     p.warnings.push_back(fmt::format("{} stream broken after {} output bytes (liblzma code {})",
                                      what, out.used(), static_cast<int>(ret)));

@@ -1,12 +1,13 @@
 // lzop (.lzo) files: the container is walked by unpack/lzop.cc and the LZO1X blocks are decoded by
 // our own decompressor (liblzo2 is GPL, so it is not linked).
+#include "unpack/lzop.h"
+
 #include <fmt/format.h>
 
 #include <cstring>
 
 #include "unpack/decompress_util.h"
 #include "unpack/handler.h"
-#include "unpack/lzop.h"
 
 namespace firmwarden::unpack {
 namespace {
@@ -35,7 +36,7 @@ Result<Parsed> Parse(const ParseContext& ctx) {
 
 }  // namespace
 
-extern const FormatHandler lzop_handler{"lzop", FormatKind::kCompression, "lzop file (LZO1X)",
-                                        kMagics, Parse, nullptr};
+extern const FormatHandler lzop_handler{
+    "lzop", FormatKind::kCompression, "lzop file (LZO1X)", kMagics, Parse, nullptr};
 
 }  // namespace firmwarden::unpack

@@ -42,8 +42,7 @@ bool ChecksumOk(Bytes h) {
   auto stored = Number(h.subspan(148, 8));
   if (!stored) return false;
   uint64_t sum = 0;
-  for (size_t i = 0; i < 512; ++i)
-    sum += (i >= 148 && i < 156) ? 0x20 : static_cast<uint8_t>(h[i]);
+  for (size_t i = 0; i < 512; ++i) sum += (i >= 148 && i < 156) ? 0x20 : static_cast<uint8_t>(h[i]);
   return sum == *stored;
 }
 
@@ -102,7 +101,7 @@ Status Extract(const ExtractContext& ctx, TreeSink& sink) {
 
 }  // namespace
 
-extern const FormatHandler tar_handler{"tar", FormatKind::kArchive, "tar archive (ustar/GNU/pax)",
-                                       kMagics, Parse, Extract};
+extern const FormatHandler tar_handler{
+    "tar", FormatKind::kArchive, "tar archive (ustar/GNU/pax)", kMagics, Parse, Extract};
 
 }  // namespace firmwarden::unpack

@@ -3,13 +3,16 @@
 #include <lzma.h>
 
 #include "unpack/decompress_util.h"
-#include "unpack/handler.h"
 #include "unpack/formats/lzma_common.h"
+#include "unpack/handler.h"
 
 namespace firmwarden::unpack {
 namespace {
 
-constexpr Magic kMagics[] = {{std::string_view("\xFD" "7zXZ\x00", 6), 0}};
+constexpr Magic kMagics[] = {{std::string_view("\xFD"
+                                               "7zXZ\x00",
+                                               6),
+                              0}};
 
 Result<Parsed> Parse(const ParseContext& ctx) {
   lzma_stream s = LZMA_STREAM_INIT;
@@ -20,7 +23,7 @@ Result<Parsed> Parse(const ParseContext& ctx) {
 
 }  // namespace
 
-extern const FormatHandler xz_handler{"xz", FormatKind::kCompression, "xz stream (LZMA2)", kMagics,
-                                      Parse, nullptr};
+extern const FormatHandler xz_handler{
+    "xz", FormatKind::kCompression, "xz stream (LZMA2)", kMagics, Parse, nullptr};
 
 }  // namespace firmwarden::unpack

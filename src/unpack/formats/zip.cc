@@ -47,7 +47,7 @@ Status Extract(const ExtractContext& ctx, TreeSink& sink) {
 
 }  // namespace
 
-extern const FormatHandler zip_handler{"zip", FormatKind::kArchive, "zip archive", kMagics, Parse,
+extern const FormatHandler zip_handler{"zip",  FormatKind::kArchive, "zip archive", kMagics, Parse,
                                        Extract};
 
 }  // namespace firmwarden::unpack

@@ -39,8 +39,8 @@ Result<Parsed> Parse(const ParseContext& ctx) {
     // after real output is kept (the limit is the finding).
     if (!out.limit_hit() || out.used() < 4096)
       return Fail(ErrorCode::kMalformed, "not a complete zlib stream", ctx.offset);
-    p.warnings.push_back(fmt::format("zlib decompression stopped at {} bytes: output limit",
-                                     out.used()));
+    p.warnings.push_back(
+        fmt::format("zlib decompression stopped at {} bytes: output limit", out.used()));
   } else if (out.used() < 16) {
     return Fail(ErrorCode::kMalformed, "zlib stream too small to be meaningful", ctx.offset);
   }
@@ -52,7 +52,7 @@ Result<Parsed> Parse(const ParseContext& ctx) {
 
 }  // namespace
 
-extern const FormatHandler zlib_handler{"zlib", FormatKind::kCompression, "zlib stream (RFC 1950)",
-                                        kMagics, Parse, nullptr};
+extern const FormatHandler zlib_handler{
+    "zlib", FormatKind::kCompression, "zlib stream (RFC 1950)", kMagics, Parse, nullptr};
 
 }  // namespace firmwarden::unpack

@@ -42,10 +42,11 @@ Result<Parsed> Parse(const ParseContext& ctx) {
   }
   ZSTD_freeDCtx(dctx);
   if (!done) {
-    if (out.used() == 0) return Fail(ErrorCode::kMalformed, "zstd data does not decode", ctx.offset);
+    if (out.used() == 0)
+      return Fail(ErrorCode::kMalformed, "zstd data does not decode", ctx.offset);
     if (out.limit_hit())
-      p.warnings.push_back(fmt::format("zstd decompression stopped at {} bytes: output limit",
-                                       out.used()));
+      p.warnings.push_back(
+          fmt::format("zstd decompression stopped at {} bytes: output limit", out.used()));
     else
       p.warnings.push_back(fmt::format("zstd frame broken after {} output bytes: {}", out.used(),
                                        ZSTD_isError(ret) ? ZSTD_getErrorName(ret) : "truncated"));
@@ -58,7 +59,7 @@ Result<Parsed> Parse(const ParseContext& ctx) {
 
 }  // namespace
 
-extern const FormatHandler zstd_handler{"zstd", FormatKind::kCompression, "Zstandard frame",
-                                        kMagics, Parse, nullptr};
+extern const FormatHandler zstd_handler{
+    "zstd", FormatKind::kCompression, "Zstandard frame", kMagics, Parse, nullptr};
 
 }  // namespace firmwarden::unpack
