@@ -10,7 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 FW=${1:-build/release/firmwarden}
 SHARED=${FIRMWARDEN_SHARED_DIR:-../shared}
-WORK=$(mktemp -d)
+# Output goes to tmpfs (/dev/shm) by default for every tool alike, so the comparison measures the
+# tools and not ext4's inode allocator; BENCH_TMP=/some/dir to measure on a disk instead.
+WORK=$(mktemp -d -p "${BENCH_TMP:-/dev/shm}")
 trap 'rm -rf "$WORK"' EXIT
 REPEAT=${BENCH_REPEAT:-3}
 
@@ -20,8 +22,8 @@ measure() {  # measure OUTDIR CMD...
   local best="" rss=0
   for _ in $(seq "$REPEAT"); do
     rm -rf "$out"
-    /usr/bin/time -f '%e %M' -o "$WORK/time" "$@" >/dev/null 2>&1 || true
-    read -r t m < "$WORK/time"
+    /usr/bin/time -q -f '%e %M' -o "$WORK/time" "$@" >/dev/null 2>&1 || true
+    read -r t m < <(tail -1 "$WORK/time")
     if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
     [ "$m" -gt "$rss" ] && rss=$m
   done
@@ -30,6 +32,7 @@ measure() {  # measure OUTDIR CMD...
 
 count_files() { find "$1" -mindepth 1 2>/dev/null | wc -l; }
 
+echo "output on $(df --output=fstype "$WORK" | tail -1) ($WORK); best of $REPEAT runs for firmwarden, 1 for binwalk"
 printf '%-58s %10s %8s %10s %8s %8s\n' image "fw s" "fw MiB" "binwalk s" "bw MiB" speedup
 for img in "$SHARED"/corpora/firmware/*.bin "$SHARED"/corpora/firmware/*.trx; do
   name=$(basename "$img")
@@ -42,14 +45,12 @@ done
 
 echo
 echo "SquashFS-xz of a Debian root filesystem: firmwarden extract vs unsquashfs"
-tests/corpus/build --out build/corpus-large --profile large >/dev/null
-SQ=$(ls build/corpus-large/*squashfs-xz*.sqfs 2>/dev/null | head -1 || true)
-[ -z "$SQ" ] && SQ=$(ls build/corpus-large/*.sqfs | head -1)
-unpacked=$(unsquashfs -s "$SQ" 2>/dev/null | awk '/Filesystem size/ {print $3; exit}')
+tests/corpus/build --out build/corpus-large --profile large >/dev/null 2>&1
+SQ=$(find build/corpus-large -name 'squashfs-xz.sqfs' | head -1)
 read -r fw_t fw_m < <(measure "$WORK/fw" "$FW" extract "$SQ" -o "$WORK/fw")
 read -r us_t us_m < <(measure "$WORK/us" unsquashfs -q -n -d "$WORK/us" "$SQ")
 read -r us1_t us1_m < <(measure "$WORK/us" unsquashfs -q -n -p 1 -d "$WORK/us" "$SQ")
-echo "image: $(basename "$SQ"), $(du -sm "$WORK/us" 2>/dev/null | cut -f1) MB unpacked"
+echo "image: $SQ ($(du -sm "$SQ" | cut -f1) MB), $(du -sm "$WORK/us" 2>/dev/null | cut -f1) MB unpacked"
 printf '%-28s %8s s %8.1f MiB\n' "firmwarden extract" "$fw_t" "$(awk "BEGIN{print $fw_m/1024}")"
 printf '%-28s %8s s %8.1f MiB\n' "unsquashfs (all cores)" "$us_t" "$(awk "BEGIN{print $us_m/1024}")"
 printf '%-28s %8s s %8.1f MiB\n' "unsquashfs -p 1" "$us1_t" "$(awk "BEGIN{print $us1_m/1024}")"

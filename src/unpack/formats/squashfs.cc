@@ -21,11 +21,15 @@
 #include <algorithm>
 #include <bit>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -383,6 +387,10 @@ static_assert(std::endian::native == std::endian::little);
 
 class Walker {
  public:
+  // Makes a second data reader (with its own decompressor) for the helper thread; libsquashfs
+  // readers and compressors keep state and are not shared between threads.
+  using DataReaderFactory = std::function<sqfs_data_reader_t*()>;
+
   struct Tables {
     const sqfs_super_t* super;
     sqfs_meta_reader_t* inodes;
@@ -392,6 +400,7 @@ class Walker {
     sqfs_xattr_reader_t* xattr_ids;  // null when the image has no (readable) xattrs
     sqfs_meta_reader_t* xattr_kv;
     uint64_t xattr_kv_start;
+    DataReaderFactory make_data_reader;
   };
 
   Walker(const ExtractContext& ctx, TreeSink& sink, const Tables& t)
@@ -420,6 +429,7 @@ class Walker {
       stack_.pop_back();
       if (auto s = WalkDir(dir); !s) return s;
     }
+    if (auto s = FlushFiles(); !s) return s;
     if (problems_ > 0)
       return Fail(ErrorCode::kMalformed,
                   problems_ == 1
@@ -662,7 +672,7 @@ class Walker {
       }
       case SQFS_INODE_FILE:
       case SQFS_INODE_EXT_FILE:
-        return EmitFile(path, iref, *inode, std::move(e));
+        return EmitFile(path, iref, std::move(inode), std::move(e));
       case SQFS_INODE_SLINK:
       case SQFS_INODE_EXT_SLINK: {
         e.type = EntryType::kSymlink;
@@ -698,8 +708,20 @@ class Walker {
     return {};
   }
 
-  Status EmitFile(const std::string& path, uint64_t iref, const sqfs_inode_generic_t& inode,
-                  FileEntry e) {
+  // Regular files are not read during the walk: their data is read afterwards in the order the
+  // data lies in the image (by tail fragment, then first block), so that each fragment block is
+  // decompressed once (libsquashfs keeps only the last one) and reads go forward. Hardlinks wait
+  // until the file they name is on disk.
+  struct PendingFile {
+    std::string path;
+    Inode inode;
+    FileEntry entry;
+    uint32_t frag_index;
+    uint64_t start;
+  };
+
+  Status EmitFile(const std::string& path, uint64_t iref, Inode inode_ptr, FileEntry e) {
+    const sqfs_inode_generic_t& inode = *inode_ptr;
     sqfs_u64 size = 0, start = 0;
     sqfs_u32 frag_index = 0xFFFFFFFF, frag_offset = 0xFFFFFFFF;
     sqfs_inode_get_file_size(&inode, &size);
@@ -714,10 +736,198 @@ class Walker {
     if (auto seen = files_.find(iref); seen != files_.end()) {
       e.type = EntryType::kHardlink;
       e.link_target = seen->second;
-      return sink_.Add(std::move(e));
+      pending_links_.push_back(std::move(e));
+      return {};
     }
     files_.emplace(iref, path);
+    pending_files_.push_back({path, std::move(inode_ptr), std::move(e), frag_index, start});
+    return {};
+  }
 
+ public:
+  // Writes the files and hardlinks the walk found, in image order. The files are split in two
+  // halves of about equal size: this thread decodes and writes the first half while a helper
+  // thread decodes the second half into memory (at most kMaxInFlight bytes ahead); this thread
+  // then writes those. Only this thread touches the sink, the budget and the diagnostics.
+  Status FlushFiles() {
+    std::stable_sort(pending_files_.begin(), pending_files_.end(),
+                     [](const PendingFile& a, const PendingFile& b) {
+                       return a.frag_index != b.frag_index ? a.frag_index < b.frag_index
+                                                           : a.start < b.start;
+                     });
+    uint64_t total = 0;
+    for (const PendingFile& f : pending_files_) total += f.entry.size;
+    size_t split = pending_files_.size();
+    sqfs_data_reader_t* second = nullptr;
+    if (!sink_.dry_run() && total >= kMinParallelBytes && t_.make_data_reader)
+      second = t_.make_data_reader();
+    if (second != nullptr) {
+      uint64_t acc = 0;
+      split = 0;
+      while (split < pending_files_.size() && acc < total / 2)
+        acc += pending_files_[split++].entry.size;
+    }
+    Prefetcher prefetch(second, pending_files_, split);
+    for (size_t i = 0; i < split; ++i) {
+      PendingFile& f = pending_files_[i];
+      if (auto s = WriteFile(f.path, *f.inode, std::move(f.entry), t_.data); !s) return s;
+      f.inode = Inode();
+    }
+    for (size_t i = split; i < pending_files_.size(); ++i) {
+      PendingFile& f = pending_files_[i];
+      Decoded d = prefetch.Take(i);
+      if (auto s = WriteDecoded(f.path, std::move(f.entry), std::move(d)); !s) return s;
+    }
+    prefetch.Join();
+    pending_files_.clear();
+    for (FileEntry& e : pending_links_)
+      if (auto s = sink_.Add(std::move(e)); !s) return s;
+    pending_links_.clear();
+    return {};
+  }
+
+ private:
+  static constexpr uint64_t kMinParallelBytes = 4ULL << 20;
+  static constexpr uint64_t kMaxInFlight = 64ULL << 20;
+
+  // A file decoded by the helper thread.
+  struct Decoded {
+    std::vector<std::byte> data;
+    std::string problem;  // why the data is short, "" when complete
+  };
+
+  // Decodes one file fully into memory. Runs on the helper thread: no sink, no budget.
+  static Decoded DecodeFile(sqfs_data_reader_t* reader, const std::string& path,
+                            const sqfs_inode_generic_t& inode, uint64_t size) {
+    Decoded d;
+    d.data.reserve(static_cast<size_t>(size));
+    const size_t blocks = sqfs_inode_get_file_block_count(&inode);
+    for (size_t i = 0; i < blocks; ++i) {
+      size_t n = 0;
+      sqfs_u8* raw = nullptr;
+      int ret = sqfs_data_reader_get_block(reader, &inode, i, &n, &raw);
+      SqfsBuffer<sqfs_u8> buf(raw);
+      if (ret != 0) {
+        d.problem = fmt::format(
+            "\"{}\": data block {} of {} unreadable: {}; file truncated at {} "
+            "bytes",
+            path, i, blocks, SqfsErrorText(ret), d.data.size());
+        return d;
+      }
+      auto* p = reinterpret_cast<const std::byte*>(buf.get());
+      d.data.insert(d.data.end(), p, p + n);
+    }
+    sqfs_u32 frag_index = 0xFFFFFFFF, frag_offset = 0xFFFFFFFF;
+    sqfs_inode_get_frag_location(&inode, &frag_index, &frag_offset);
+    if (d.data.size() < size && frag_index != 0xFFFFFFFF) {
+      size_t n = 0;
+      sqfs_u8* raw = nullptr;
+      int ret = sqfs_data_reader_get_fragment(reader, &inode, &n, &raw);
+      SqfsBuffer<sqfs_u8> buf(raw);
+      if (ret != 0) {
+        d.problem =
+            fmt::format("\"{}\": tail fragment {} unreadable: {}; file truncated at {} bytes", path,
+                        frag_index, SqfsErrorText(ret), d.data.size());
+        return d;
+      }
+      auto* p = reinterpret_cast<const std::byte*>(buf.get());
+      d.data.insert(d.data.end(), p, p + n);
+    }
+    if (d.data.size() != size)
+      d.problem =
+          fmt::format("\"{}\": {} bytes of data for a size of {}", path, d.data.size(), size);
+    return d;
+  }
+
+  // The helper thread: decodes files [first, end) in order, at most kMaxInFlight bytes ahead of
+  // the consumer.
+  class Prefetcher {
+   public:
+    Prefetcher(sqfs_data_reader_t* reader, std::vector<PendingFile>& files, size_t first)
+        : reader_(reader), files_(files), first_(first), results_(files.size() - first) {
+      if (reader_ == nullptr) return;
+      thread_ = std::thread([this] { Run(); });
+    }
+    ~Prefetcher() { Join(); }
+
+    // The decoded data of file i (blocks until the helper has it).
+    Decoded Take(size_t i) {
+      if (reader_ == nullptr) return Decoded{{}, "no decoder"};
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return done_ > i - first_; });
+      Decoded d = std::move(results_[i - first_]);
+      in_flight_ -= d.data.size();
+      cv_.notify_all();
+      return d;
+    }
+
+    void Join() {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stop_ = true;
+        cv_.notify_all();
+      }
+      if (thread_.joinable()) thread_.join();
+      if (reader_ != nullptr) {
+        sqfs_destroy(reader_);
+        reader_ = nullptr;
+      }
+    }
+
+   private:
+    void Run() {
+      for (size_t i = first_; i < files_.size(); ++i) {
+        {
+          std::unique_lock<std::mutex> lock(mu_);
+          cv_.wait(lock, [&] { return stop_ || in_flight_ < kMaxInFlight; });
+          if (stop_) return;
+        }
+        const PendingFile& f = files_[i];
+        Decoded d = DecodeFile(reader_, f.path, *f.inode, f.entry.size);
+        std::lock_guard<std::mutex> lock(mu_);
+        in_flight_ += d.data.size();
+        results_[i - first_] = std::move(d);
+        ++done_;
+        cv_.notify_all();
+      }
+    }
+
+    sqfs_data_reader_t* reader_;
+    std::vector<PendingFile>& files_;
+    size_t first_;
+    std::vector<Decoded> results_;
+    std::thread thread_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    size_t done_ = 0;
+    uint64_t in_flight_ = 0;
+    bool stop_ = false;
+  };
+
+  Status WriteDecoded(const std::string& path, FileEntry e, Decoded d) {
+    auto out = sink_.OpenFile(std::move(e));
+    if (!out) return std::unexpected(out.error());
+    if (auto s = CheckTime(); !s) {
+      (void)(*out)->Close(true);
+      return s;
+    }
+    if (auto s = (*out)->Write(Bytes(d.data.data(), d.data.size())); !s) {
+      (void)(*out)->Close(true);
+      return s;
+    }
+    if (!d.problem.empty()) {
+      Problem(std::move(d.problem));
+      return (*out)->Close(true);
+    }
+    return (*out)->Close();
+  }
+
+ private:
+  Status WriteFile(const std::string& path, const sqfs_inode_generic_t& inode, FileEntry e,
+                   sqfs_data_reader_t* reader) {
+    sqfs_u64 size = e.size;
+    sqfs_u32 frag_index = 0xFFFFFFFF, frag_offset = 0xFFFFFFFF;
+    sqfs_inode_get_frag_location(&inode, &frag_index, &frag_offset);
     auto out = sink_.OpenFile(std::move(e));
     if (!out) return std::unexpected(out.error());
     if (sink_.dry_run()) return (*out)->Close();  // info mode: metadata only, no data read
@@ -736,7 +946,7 @@ class Walker {
       }
       size_t n = 0;
       sqfs_u8* buf_raw = nullptr;
-      int ret = sqfs_data_reader_get_block(t_.data, &inode, i, &n, &buf_raw);
+      int ret = sqfs_data_reader_get_block(reader, &inode, i, &n, &buf_raw);
       SqfsBuffer<sqfs_u8> buf(buf_raw);
       if (ret != 0) {
         Problem(
@@ -753,7 +963,7 @@ class Walker {
     if (written < size && frag_index != 0xFFFFFFFF) {
       size_t n = 0;
       sqfs_u8* buf_raw = nullptr;
-      int ret = sqfs_data_reader_get_fragment(t_.data, &inode, &n, &buf_raw);
+      int ret = sqfs_data_reader_get_fragment(reader, &inode, &n, &buf_raw);
       SqfsBuffer<sqfs_u8> buf(buf_raw);
       if (ret != 0) {
         Problem(fmt::format("\"{}\": tail fragment {} unreadable: {}; file truncated at {} bytes",
@@ -779,6 +989,8 @@ class Walker {
   std::vector<PendingDir> stack_;
   std::unordered_set<uint64_t> visited_dirs_;
   std::unordered_map<uint64_t, std::string> files_;  // inode reference -> first path
+  std::vector<PendingFile> pending_files_;
+  std::vector<FileEntry> pending_links_;
   uint64_t problems_ = 0;
   std::string first_problem_;
   uint64_t ticks_ = 0;
@@ -858,8 +1070,24 @@ Status Extract(const ExtractContext& ctx, TreeSink& sink) {
     }
   }
 
-  Walker::Tables tables{&super,    inodes.get(),    dirs.get(),     data.get(),
-                        ids.get(), xattr_ids.get(), xattr_kv.get(), kv_start.value_or(0)};
+  // A second reader for the helper thread, with its own decompressor, kept alive here.
+  std::vector<SqfsObject<sqfs_compressor_t>> extra_compressors;
+  auto make_reader = [&]() -> sqfs_data_reader_t* {
+    if (frag_ret != 0) return nullptr;
+    auto c = MakeCompressor(super);
+    if (!c) return nullptr;
+    sqfs_data_reader_t* r = sqfs_data_reader_create(file.get(), super.block_size, c->get(), 0);
+    if (r == nullptr) return nullptr;
+    if (sqfs_data_reader_load_fragment_table(r, &super) != 0) {
+      sqfs_destroy(r);
+      return nullptr;
+    }
+    extra_compressors.push_back(std::move(*c));
+    return r;
+  };
+  Walker::Tables tables{&super,     inodes.get(),    dirs.get(),     data.get(),
+                        ids.get(),  xattr_ids.get(), xattr_kv.get(), kv_start.value_or(0),
+                        make_reader};
   Walker walker(ctx, sink, tables);
   Status s = walker.Run();
   if (!s) return s;
