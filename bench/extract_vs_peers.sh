@@ -33,20 +33,24 @@ measure() {  # measure OUTDIR CMD...
 count_files() { find "$1" -mindepth 1 2>/dev/null | wc -l; }
 
 echo "output on $(df --output=fstype "$WORK" | tail -1) ($WORK); best of $REPEAT runs for firmwarden, 1 for binwalk"
-printf '%-58s %10s %8s %10s %8s %8s\n' image "fw s" "fw MiB" "binwalk s" "bw MiB" speedup
+printf '%-52s %7s %7s %8s %9s %7s %8s %8s\n' image "fw s" "fw MiB" "fw files" "binwalk s" "bw MiB" "bw files" speedup
 for img in "$SHARED"/corpora/firmware/*.bin "$SHARED"/corpora/firmware/*.trx; do
   name=$(basename "$img")
   read -r fw_t fw_m < <(measure "$WORK/fw" "$FW" extract "$img" -o "$WORK/fw")
   REPEAT=1 read -r bw_t bw_m < <(REPEAT=1 measure "$WORK/bw" binwalk -Me -q --run-as=root -C "$WORK/bw" "$img")
   ratio=$(awk "BEGIN{ if ($fw_t > 0) printf \"%.1fx\", $bw_t / $fw_t; else print \"inf\" }")
-  printf '%-58s %10s %8.1f %10s %8.1f %8s\n' "$name" "$fw_t" "$(awk "BEGIN{print $fw_m/1024}")" \
-    "$bw_t" "$(awk "BEGIN{print $bw_m/1024}")" "$ratio"
+  # Regular files each tool left on disk (firmwarden: extracted entries and raw blobs).
+  fw_n=$(find "$WORK/fw" -type f ! -name manifest.json | wc -l)
+  bw_n=$(find "$WORK/bw" -type f | wc -l)
+  printf '%-52s %7s %7.1f %8s %9s %7.1f %8s %8s\n' "${name:0:52}" "$fw_t" "$(awk "BEGIN{print $fw_m/1024}")" \
+    "$fw_n" "$bw_t" "$(awk "BEGIN{print $bw_m/1024}")" "$bw_n" "$ratio"
 done
 
 echo
 echo "SquashFS-xz of a Debian root filesystem: firmwarden extract vs unsquashfs"
 tests/corpus/build --out build/corpus-large --profile large >/dev/null 2>&1
 SQ=$(find build/corpus-large -name 'squashfs-xz.sqfs' | head -1)
+REPEAT=5
 read -r fw_t fw_m < <(measure "$WORK/fw" "$FW" extract "$SQ" -o "$WORK/fw")
 read -r us_t us_m < <(measure "$WORK/us" unsquashfs -q -n -d "$WORK/us" "$SQ")
 read -r us1_t us1_m < <(measure "$WORK/us" unsquashfs -q -n -p 1 -d "$WORK/us" "$SQ")

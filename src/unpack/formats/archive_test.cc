@@ -91,9 +91,10 @@ TEST_P(ArchiveTest, RoundTrip) {
   // Both names give the data, whichever one the archive stored it with.
   EXPECT_EQ(t::ReadFile(root + "/etc/hosts"), "data\n") << a.name;
   EXPECT_EQ(t::ReadFile(root + "/etc/hosts.hard"), "data\n") << a.name;
-  if (a.hardlinks)
+  if (a.hardlinks) {
     EXPECT_TRUE(hosts->type == EntryType::kHardlink || hard->type == EntryType::kHardlink)
         << a.name;
+  }
 
   ASSERT_NE(ft.Find(0, "empty"), nullptr);
   EXPECT_EQ(ft.Find(0, "empty")->type, EntryType::kDir);

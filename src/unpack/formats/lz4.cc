@@ -68,7 +68,9 @@ Result<Parsed> ParseLegacy(const ParseContext& ctx) {
     auto len = ReadU32(in, pos, Endian::kLittle);
     if (!len) break;
     // The stream simply ends; the next word is another magic, padding, or the kernel's size.
-    if (*len == 0x184C2102 || *len == 0 || *len > LZ4_compressBound(kBlock)) break;
+    if (*len == 0x184C2102 || *len == 0 ||
+        *len > static_cast<uint32_t>(LZ4_compressBound(static_cast<int>(kBlock))))
+      break;
     if (*len > in.size() - pos - 4) {
       p.truncated = true;
       break;

@@ -15,7 +15,6 @@
 namespace firmwarden::unpack {
 namespace {
 
-constexpr size_t kFixedSize = 12;  // magic, length, crc
 constexpr Magic kMagics[] = {{"HDR0", 0}};
 
 uint32_t TrxCrc(Bytes b) {
