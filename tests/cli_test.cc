@@ -99,5 +99,14 @@ TEST(Cli, JsonParsesAndTilesTheImage) {
   EXPECT_TRUE(saw_link);
 }
 
+TEST(Cli, FormatsDocIsGeneratedFromTheRegistry) {
+  std::string out;
+  ASSERT_EQ(t::Run(std::string(FIRMWARDEN_BINARY) + " formats --markdown", &out), 0);
+  EXPECT_EQ(out, t::ReadFile(std::string(FIRMWARDEN_SOURCE_DIR) + "/docs/formats.md"))
+      << "docs/formats.md is stale: regenerate it with firmwarden formats --markdown";
+  for (const char* f : {"squashfs", "ext", "uimage", "fit", "trx", "tplink", "lzop", "cpio"})
+    EXPECT_NE(out.find(std::string("`") + f + "`"), std::string::npos) << f;
+}
+
 }  // namespace
 }  // namespace firmwarden

@@ -19,7 +19,8 @@ static const Command kCommands[] = {
 int Main(int argc, char** argv) {
   CLI::App app{
       "firmwarden: unpack a firmware image exactly as a vendor ships it, safely and natively.\n"
-      "Run 'firmwarden COMMAND --help' for the options of a command."};
+      "Run 'firmwarden COMMAND --help' for the options of a command; 'firmwarden formats'\n"
+      "lists every format it recognises."};
   app.name("firmwarden");
   app.set_version_flag("--version", std::string("firmwarden 0.1.0"));
   app.require_subcommand(1);

@@ -534,9 +534,12 @@ class Engine {
     Status s = h.extract(ctx, sink);
     r.details.push_back({"entries", std::to_string(sink.entries_added())});
     if (!s) {
-      Diag(s.error().code == ErrorCode::kLimit ? Diagnostic::Severity::kWarning
-                                               : Diagnostic::Severity::kWarning,
-           r.path, s.error().offset, fmt::format("extraction stopped: {}", s.error().message));
+      // A limit stops the extraction; anything else is what the handler could not read (it
+      // carried on past it where the format allowed).
+      Diag(Diagnostic::Severity::kWarning, r.path, s.error().offset,
+           s.error().code == ErrorCode::kLimit
+               ? fmt::format("extraction stopped: {}", s.error().message)
+               : fmt::format("{} extraction problems: {}", h.name, s.error().message));
     }
   }
 

@@ -58,8 +58,7 @@ Status ExtractWithLibarchive(const ExtractContext& ctx, TreeSink& sink,
     const char* name = archive_entry_pathname(e);
     fe.raw_name = name != nullptr ? name : "";
     fe.type = TypeOf(e);
-    fe.mode = static_cast<uint32_t>(archive_entry_perm(e)) & 07777;
-    // libarchive's perm strips setuid/setgid/sticky for some formats; take them from the mode.
+    // The full mode, not archive_entry_perm(): setuid/setgid/sticky must survive.
     fe.mode = static_cast<uint32_t>(archive_entry_mode(e)) & 07777;
     fe.uid = static_cast<uint32_t>(archive_entry_uid(e));
     fe.gid = static_cast<uint32_t>(archive_entry_gid(e));
