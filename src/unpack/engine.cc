@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 #include <mutex>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "core/blob.h"
@@ -342,8 +343,32 @@ class Engine {
     }
   }
 
+  // A compression stream at the start of a sub-blob, decoded ahead on a helper thread while this
+  // thread works on the blob's siblings (a kernel's LZMA while the rootfs is extracted).
+  struct Prefetched {
+    uint16_t handler = 0;
+    std::optional<Result<Parsed>> parsed;
+    uint64_t charged = 0;  // output bytes the decode took from its private budget
+  };
+
+  // The first candidate at offset 0 of `blob`, if it is a compression stream.
+  std::optional<uint16_t> LeadingCompression(const Blob& blob, hs_scratch_t* scratch) {
+    const Database& db = SignatureDatabase();
+    if (db.db == nullptr || blob.size() == 0 || blob.size() > 0xFFFFFFFFULL) return std::nullopt;
+    std::vector<Candidate> cands;
+    ScanState st{&db, &cands, 4096};
+    hs_scan(db.db, reinterpret_cast<const char*>(blob.bytes().data()),
+            static_cast<unsigned>(std::min<size_t>(blob.size(), 1 << 16)), 0, scratch, OnMatch,
+            &st);
+    std::optional<uint16_t> best;
+    for (const Candidate& c : cands)
+      if (c.offset == 0 && (!best || c.handler < *best)) best = c.handler;
+    if (best && Handlers()[*best].kind == FormatKind::kCompression) return best;
+    return std::nullopt;
+  }
+
   BlobLayout ScanBlob(const Blob& blob, const std::string& name, const std::string& path,
-                      const std::string& disk_dir, int depth) {
+                      const std::string& disk_dir, int depth, Prefetched* pre = nullptr) {
     BlobLayout layout;
     layout.name = name;
     layout.path = path.empty() ? "/" : path;
@@ -393,7 +418,14 @@ class Engine {
       const FormatHandler& h = handlers[c.handler];
       const PatternRef& pat = db.patterns[c.pattern];
       ParseContext ctx{blob, data, static_cast<size_t>(c.offset), budget_, pat.bytes};
-      Result<Parsed> parsed = h.parse(ctx);
+      Result<Parsed> parsed = Fail(ErrorCode::kMalformed, "not parsed");
+      if (pre != nullptr && pre->parsed && c.offset == 0 && c.handler == pre->handler &&
+          *pre->parsed && budget_.Take(pre->charged)) {
+        parsed = std::move(*pre->parsed);
+      } else {
+        parsed = h.parse(ctx);
+      }
+      if (pre != nullptr) pre->parsed.reset();
       if (!parsed || parsed->size == 0) continue;
       uint64_t size = std::min<uint64_t>(parsed->size, data.size() - c.offset);
       AddGap(layout, data, pos, c.offset);
@@ -421,7 +453,52 @@ class Engine {
         ExtractTree(h, data.subspan(c.offset, size), c.offset, r, chunk_dir);
 
       std::vector<SubBlob> children = std::move(parsed->children);
-      for (size_t i = 0; i < children.size(); ++i) {
+      // Children that start with a compression stream are decoded ahead on a helper thread when
+      // there are siblings to work on meanwhile; they are then processed after those siblings.
+      // The layout keeps the children's own order either way.
+      std::vector<Prefetched> prefetched(children.size());
+      std::vector<size_t> order, later;
+      if (children.size() >= 2 && depth + 1 <= options_.limits.max_depth) {
+        if (scratch_ == nullptr && db.db != nullptr) hs_alloc_scratch(db.db, &scratch_);
+        for (size_t i = 0; i < children.size(); ++i) {
+          auto lead = scratch_ != nullptr ? LeadingCompression(children[i].blob, scratch_)
+                                          : std::nullopt;
+          if (lead) {
+            prefetched[i].handler = *lead;
+            later.push_back(i);
+          } else {
+            order.push_back(i);
+          }
+        }
+      }
+      std::thread helper;
+      if (!later.empty() && !order.empty()) {
+        Budget snapshot = budget_;
+        helper = std::thread([&children, &prefetched, &later, &db, snapshot] {
+          for (size_t i : later) {
+            Budget own = snapshot;
+            const Blob& b = children[i].blob;
+            const PatternRef* pat = nullptr;
+            for (const PatternRef& p : db.patterns)
+              if (p.handler == prefetched[i].handler &&
+                  AsChars(b.bytes()).substr(p.magic_offset, p.length) == p.bytes) {
+                pat = &p;
+                break;
+              }
+            if (pat == nullptr) continue;
+            ParseContext pctx{b, b.bytes(), 0, own, pat->bytes};
+            prefetched[i].parsed = Handlers()[prefetched[i].handler].parse(pctx);
+            prefetched[i].charged = snapshot.bytes_left - own.bytes_left;
+          }
+        });
+      } else {
+        order.insert(order.end(), later.begin(), later.end());
+        later.clear();
+        if (order.empty())
+          for (size_t i = 0; i < children.size(); ++i) order.push_back(i);
+      }
+      std::vector<std::optional<BlobLayout>> done(children.size());
+      auto process = [&](size_t i, Prefetched* pre) {
         std::string child_name = SafeName(children[i].name, fmt::format("part{}", i));
         std::string child_path = r.path + "/" + child_name;
         if (depth + 1 > options_.limits.max_depth) {
@@ -433,11 +510,11 @@ class Engine {
           leaf.path = child_path;
           leaf.size = children[i].blob.size();
           WriteRaw(chunk_dir, child_name + ".bin", children[i].blob.bytes(), &leaf.disk_path);
-          r.children.push_back(std::move(leaf));
-          continue;
+          done[i] = std::move(leaf);
+          return;
         }
         BlobLayout child = ScanBlob(children[i].blob, child_name, child_path,
-                                    chunk_dir + "/" + child_name, depth + 1);
+                                    chunk_dir + "/" + child_name, depth + 1, pre);
         Bytes cb = children[i].blob.bytes();
         if (!cb.empty() && cb.data() >= data.data() &&
             cb.data() + cb.size() <= data.data() + data.size())
@@ -448,9 +525,20 @@ class Engine {
                         [](const Region& x) { return x.kind != Region::Kind::kUnknown; });
         if (!understood)
           WriteRaw(chunk_dir, child_name + ".bin", children[i].blob.bytes(), &child.disk_path);
-        r.children.push_back(std::move(child));
+        done[i] = std::move(child);
+      };
+      for (size_t i : order) {
+        process(i, nullptr);
         children[i].blob = Blob();  // release decompressed memory early
       }
+      if (helper.joinable()) helper.join();
+      for (size_t i : later) {
+        process(i, &prefetched[i]);
+        prefetched[i] = Prefetched();
+        children[i].blob = Blob();
+      }
+      for (auto& c : done)
+        if (c) r.children.push_back(std::move(*c));
       if (h.extract != nullptr && r.tree) ScanExtractedFiles(r, chunk_dir, depth);
       if (out_fd_ >= 0 && (h.extract != nullptr || !r.children.empty())) r.disk_path = chunk_dir;
       layout.regions.push_back(std::move(r));
