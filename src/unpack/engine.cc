@@ -14,8 +14,8 @@
 #include <cmath>
 #include <cstring>
 #include <mutex>
-#include <thread>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "core/blob.h"
 #include "core/env.h"
@@ -461,8 +461,8 @@ class Engine {
       if (children.size() >= 2 && depth + 1 <= options_.limits.max_depth) {
         if (scratch_ == nullptr && db.db != nullptr) hs_alloc_scratch(db.db, &scratch_);
         for (size_t i = 0; i < children.size(); ++i) {
-          auto lead = scratch_ != nullptr ? LeadingCompression(children[i].blob, scratch_)
-                                          : std::nullopt;
+          auto lead =
+              scratch_ != nullptr ? LeadingCompression(children[i].blob, scratch_) : std::nullopt;
           if (lead) {
             prefetched[i].handler = *lead;
             later.push_back(i);
@@ -577,17 +577,26 @@ class Engine {
       if (scratch_ == nullptr) hs_alloc_scratch(db.db, &scratch_);
       hs_scan(db.db, head, static_cast<unsigned>(n), 0, scratch_, OnMatch, &st);
       bool container = false;
+      std::optional<uint16_t> compression;
       for (const Candidate& c : cands) {
         const FormatHandler& h = handlers[c.handler];
         if (c.offset != 0 || h.kind == FormatKind::kRecognizer) continue;
         // Two-byte signatures (zlib, old binary cpio) and the lzma guesses are too weak to act on
         // without a reason; everything else at offset 0 is worth a look.
         if (db.patterns[c.pattern].length < 3 || h.name == "zlib" || h.name == "lzma") continue;
-        container = true;
+        if (h.kind == FormatKind::kCompression) {
+          if (!compression) compression = c.handler;
+        } else {
+          container = true;
+        }
       }
-      if (!container) continue;
+      if (!container && !compression) continue;
       auto blob = Blob::MapFile(*options_.output_dir + "/" + e.disk_path);
       if (!blob) continue;
+      // A compressed file is only worth unpacking when what it holds is a container (a .tar.gz,
+      // a gzipped filesystem image), not compressed text (Debian's changelog.gz): peek at the
+      // first 64 KiB of its output first.
+      if (!container && !PeekHoldsContainer(*blob, *compression)) continue;
       std::string name = SafeName(e.tree_path, "file");
       BlobLayout child = ScanBlob(*blob, name, r.path + "/" + e.tree_path,
                                   chunk_dir + ".nested/" + name, depth + 1);
@@ -598,6 +607,35 @@ class Engine {
         r.children.push_back(std::move(child));
       }
     }
+  }
+
+  bool PeekHoldsContainer(const Blob& blob, uint16_t handler) {
+    const Database& db = SignatureDatabase();
+    const PatternRef* pat = nullptr;
+    for (const PatternRef& p : db.patterns)
+      if (p.handler == handler &&
+          AsChars(blob.bytes()).substr(p.magic_offset, p.length) == p.bytes) {
+        pat = &p;
+        break;
+      }
+    if (pat == nullptr) return false;
+    Budget peek = budget_;
+    peek.bytes_left = std::min<uint64_t>(budget_.bytes_left, 64 * 1024);
+    ParseContext ctx{blob, blob.bytes(), 0, peek, pat->bytes};
+    auto parsed = Handlers()[handler].parse(ctx);
+    if (!parsed || parsed->children.empty()) return false;
+    const Blob& inner = parsed->children[0].blob;
+    std::vector<Candidate> cands;
+    ScanState st{&db, &cands, 256};
+    hs_scan(db.db, reinterpret_cast<const char*>(inner.bytes().data()),
+            static_cast<unsigned>(inner.size()), 0, scratch_, OnMatch, &st);
+    for (const Candidate& c : cands) {
+      FormatKind k = Handlers()[c.handler].kind;
+      if (c.offset == 0 && (k == FormatKind::kArchive || k == FormatKind::kFilesystem ||
+                            k == FormatKind::kContainer || k == FormatKind::kCompression))
+        return true;
+    }
+    return false;
   }
 
   void ExtractTree(const FormatHandler& h, Bytes chunk, uint64_t offset, Region& r,

@@ -4,8 +4,11 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <numeric>
+#include <vector>
 
 #include "report/json.h"
 
@@ -17,11 +20,24 @@ Status WriteManifest(int out_dir_fd, const Unpacked& unpacked, const std::string
   text += fmt::format("\"image\": {},\n", nlohmann::json(image_name).dump());
   text += fmt::format("\"trees\": {},\n", report::TreesToJson(unpacked.files).dump());
   text += "\"entries\": [\n";
+  // Tree by tree, each sorted by path: the same image always gives the same manifest, whatever
+  // order parallel extraction finished in.
   const auto& entries = unpacked.files.entries();
-  for (size_t i = 0; i < entries.size(); ++i) {
-    text += report::EntryToJson(entries[i])
+  std::vector<size_t> order(entries.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::vector<size_t> tree_of(entries.size(), 0);
+  const auto& trees = unpacked.files.trees();
+  for (size_t t = 0; t < trees.size(); ++t)
+    for (size_t i = trees[t].first_entry; i < trees[t].first_entry + trees[t].entry_count; ++i)
+      tree_of[i] = t;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return tree_of[a] != tree_of[b] ? tree_of[a] < tree_of[b]
+                                    : entries[a].tree_path < entries[b].tree_path;
+  });
+  for (size_t k = 0; k < order.size(); ++k) {
+    text += report::EntryToJson(entries[order[k]])
                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    text += i + 1 < entries.size() ? ",\n" : "\n";
+    text += k + 1 < order.size() ? ",\n" : "\n";
   }
   text += "]\n}\n";
   int fd = openat(out_dir_fd, "manifest.json",

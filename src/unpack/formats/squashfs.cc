@@ -745,10 +745,11 @@ class Walker {
   }
 
  public:
-  // Writes the files and hardlinks the walk found, in image order. The files are split in two
-  // halves of about equal size: this thread decodes and writes the first half while a helper
-  // thread decodes the second half into memory (at most kMaxInFlight bytes ahead); this thread
-  // then writes those. Only this thread touches the sink, the budget and the diagnostics.
+  // Writes the files and hardlinks the walk found, in image order. With enough data, the work is
+  // shared from both ends of the list: this thread decodes and writes files from the front while
+  // a helper thread decodes files from the back into memory (at most kMaxInFlight bytes ahead),
+  // which this thread writes as they arrive; they meet wherever the load puts them. Only this
+  // thread touches the sink, the budget and the diagnostics.
   Status FlushFiles() {
     std::stable_sort(pending_files_.begin(), pending_files_.end(),
                      [](const PendingFile& a, const PendingFile& b) {
@@ -757,28 +758,34 @@ class Walker {
                      });
     uint64_t total = 0;
     for (const PendingFile& f : pending_files_) total += f.entry.size;
-    size_t split = pending_files_.size();
     sqfs_data_reader_t* second = nullptr;
     if (!sink_.dry_run() && total >= kMinParallelBytes && t_.make_data_reader)
       second = t_.make_data_reader();
-    if (second != nullptr) {
-      uint64_t acc = 0;
-      split = 0;
-      while (split < pending_files_.size() && acc < total / 2)
-        acc += pending_files_[split++].entry.size;
+    Prefetcher helper(second, pending_files_);
+    Status status;
+    auto write_ready = [&]() -> Status {
+      for (auto& [i, d] : helper.TakeReady()) {
+        PendingFile& f = pending_files_[i];
+        if (auto s = WriteDecoded(f.path, std::move(f.entry), std::move(d)); !s) return s;
+      }
+      return {};
+    };
+    while (true) {
+      std::optional<size_t> i = helper.ClaimFront();
+      if (!i) break;
+      PendingFile& f = pending_files_[*i];
+      status = WriteFile(f.path, *f.inode, std::move(f.entry), t_.data);
+      if (!status) break;
+      status = write_ready();
+      if (!status) break;
     }
-    Prefetcher prefetch(second, pending_files_, split);
-    for (size_t i = 0; i < split; ++i) {
-      PendingFile& f = pending_files_[i];
-      if (auto s = WriteFile(f.path, *f.inode, std::move(f.entry), t_.data); !s) return s;
-      f.inode = Inode();
+    // The helper's remaining files (or none, after an error: Stop() makes it quit).
+    while (status && helper.WaitMore()) {
+      status = write_ready();
     }
-    for (size_t i = split; i < pending_files_.size(); ++i) {
-      PendingFile& f = pending_files_[i];
-      Decoded d = prefetch.Take(i);
-      if (auto s = WriteDecoded(f.path, std::move(f.entry), std::move(d)); !s) return s;
-    }
-    prefetch.Join();
+    if (status) status = write_ready();
+    helper.Stop();
+    if (!status) return status;
     pending_files_.clear();
     for (FileEntry& e : pending_links_)
       if (auto s = sink_.Add(std::move(e)); !s) return s;
@@ -787,7 +794,7 @@ class Walker {
   }
 
  private:
-  static constexpr uint64_t kMinParallelBytes = 4ULL << 20;
+  static constexpr uint64_t kMinParallelBytes = 1ULL << 20;
   static constexpr uint64_t kMaxInFlight = 64ULL << 20;
 
   // A file decoded by the helper thread.
@@ -839,29 +846,42 @@ class Walker {
     return d;
   }
 
-  // The helper thread: decodes files [first, end) in order, at most kMaxInFlight bytes ahead of
-  // the consumer.
+  // The helper thread and the shared claim counters. Without a reader (no helper), ClaimFront
+  // hands out every file and the rest is a no-op.
   class Prefetcher {
    public:
-    Prefetcher(sqfs_data_reader_t* reader, std::vector<PendingFile>& files, size_t first)
-        : reader_(reader), files_(files), first_(first), results_(files.size() - first) {
-      if (reader_ == nullptr) return;
-      thread_ = std::thread([this] { Run(); });
+    Prefetcher(sqfs_data_reader_t* reader, std::vector<PendingFile>& files)
+        : reader_(reader), files_(files), back_(files.size()) {
+      if (reader_ != nullptr) thread_ = std::thread([this] { Run(); });
     }
-    ~Prefetcher() { Join(); }
+    ~Prefetcher() { Stop(); }
 
-    // The decoded data of file i (blocks until the helper has it).
-    Decoded Take(size_t i) {
-      if (reader_ == nullptr) return Decoded{{}, "no decoder"};
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return done_ > i - first_; });
-      Decoded d = std::move(results_[i - first_]);
-      in_flight_ -= d.data.size();
+    // The next file from the front for this thread, or nothing when the two ends have met.
+    std::optional<size_t> ClaimFront() {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (front_ >= back_) return std::nullopt;
+      return front_++;
+    }
+
+    // Files the helper finished, with their data.
+    std::vector<std::pair<size_t, Decoded>> TakeReady() {
+      std::lock_guard<std::mutex> lock(mu_);
+      std::vector<std::pair<size_t, Decoded>> out;
+      out.swap(ready_);
+      in_flight_ = 0;
       cv_.notify_all();
-      return d;
+      return out;
     }
 
-    void Join() {
+    // Waits until the helper has something ready or has finished; false when there is nothing
+    // left to wait for.
+    bool WaitMore() {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return !ready_.empty() || helper_done_ || reader_ == nullptr; });
+      return !ready_.empty();
+    }
+
+    void Stop() {
       {
         std::lock_guard<std::mutex> lock(mu_);
         stop_ = true;
@@ -876,31 +896,36 @@ class Walker {
 
    private:
     void Run() {
-      for (size_t i = first_; i < files_.size(); ++i) {
+      while (true) {
+        size_t i;
         {
           std::unique_lock<std::mutex> lock(mu_);
           cv_.wait(lock, [&] { return stop_ || in_flight_ < kMaxInFlight; });
-          if (stop_) return;
+          if (stop_ || front_ >= back_) break;
+          i = --back_;
         }
         const PendingFile& f = files_[i];
         Decoded d = DecodeFile(reader_, f.path, *f.inode, f.entry.size);
         std::lock_guard<std::mutex> lock(mu_);
         in_flight_ += d.data.size();
-        results_[i - first_] = std::move(d);
-        ++done_;
+        ready_.emplace_back(i, std::move(d));
         cv_.notify_all();
       }
+      std::lock_guard<std::mutex> lock(mu_);
+      helper_done_ = true;
+      cv_.notify_all();
     }
 
     sqfs_data_reader_t* reader_;
     std::vector<PendingFile>& files_;
-    size_t first_;
-    std::vector<Decoded> results_;
     std::thread thread_;
     std::mutex mu_;
     std::condition_variable cv_;
-    size_t done_ = 0;
+    size_t front_ = 0;
+    size_t back_;
+    std::vector<std::pair<size_t, Decoded>> ready_;
     uint64_t in_flight_ = 0;
+    bool helper_done_ = false;
     bool stop_ = false;
   };
 
