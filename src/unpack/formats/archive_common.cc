@@ -30,6 +30,18 @@ EntryType TypeOf(archive_entry* e) {
   }
 }
 
+// Streams the current entry's data into `out`. Returns whether the data broke off early; an error
+// only for a limit.
+Result<bool> CopyData(archive* a, TreeSink::FileOut& out, std::vector<std::byte>& buf) {
+  while (true) {
+    la_ssize_t n = archive_read_data(a, buf.data(), buf.size());
+    if (n == 0) return false;
+    if (n < 0) return true;
+    if (auto s = out.Write(Bytes(buf.data(), static_cast<size_t>(n))); !s)
+      return std::unexpected(s.error());
+  }
+}
+
 }  // namespace
 
 Status ExtractWithLibarchive(const ExtractContext& ctx, TreeSink& sink,
@@ -97,17 +109,9 @@ Status ExtractWithLibarchive(const ExtractContext& ctx, TreeSink& sink,
       }
     }
     if (link_data) {
-      bool broken = false;
-      while (true) {
-        la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
-        if (n == 0) break;
-        if (n < 0) {
-          broken = true;
-          break;
-        }
-        if (auto s = link_data->Write(Bytes(buf.data(), static_cast<size_t>(n))); !s) return s;
-      }
-      if (auto s = link_data->Close(broken); !s) return s;
+      auto broken = CopyData(a.get(), *link_data, buf);
+      if (!broken) return std::unexpected(broken.error());
+      if (auto s = link_data->Close(*broken); !s) return s;
       if (auto s = sink.Add(std::move(fe)); !s) return s;
       continue;
     }
@@ -122,16 +126,9 @@ Status ExtractWithLibarchive(const ExtractContext& ctx, TreeSink& sink,
       if (auto s = (*out)->Close(); !s) return s;
       continue;
     }
-    bool broken = false;
-    while (true) {
-      la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
-      if (n == 0) break;
-      if (n < 0) {
-        broken = true;
-        break;
-      }
-      if (auto s = (*out)->Write(Bytes(buf.data(), static_cast<size_t>(n))); !s) return s;
-    }
+    auto copied = CopyData(a.get(), **out, buf);
+    if (!copied) return std::unexpected(copied.error());
+    bool broken = *copied;
     if (auto s = (*out)->Close(broken); !s) return s;
     if (broken)
       return Fail(ErrorCode::kTruncated,
