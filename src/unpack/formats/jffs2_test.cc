@@ -1,0 +1,327 @@
+// JFFS2: real images made by mkfs.jffs2 in both byte orders and with each compressor Debian's
+// mkfs.jffs2 has, compared entry by entry with the source tree; the real Buildroot image; and
+// truncated and bit-flipped images, which must never crash.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <string>
+
+#include "firmwarden/unpack.h"
+#include "test_util.h"
+
+namespace firmwarden {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ReadFile;
+using testing::Sh;
+using testing::TempDir;
+
+int Shell(const std::string& command, std::string* out = nullptr) {
+  return testing::Run(command, out);
+}
+
+bool HaveMkfs() { return Shell("command -v mkfs.jffs2 >/dev/null 2>&1") == 0; }
+
+// The source tree every image is made from. Returns false when the system refuses (not root).
+bool BuildTree(const std::string& root) {
+  auto w = [&](const std::string& rel, const std::string& data) {
+    testing::WriteFile(root + "/" + rel, data);
+  };
+  fs::create_directories(root + "/dir/sub/deep");
+  fs::create_directories(root + "/home/user");
+  fs::create_directories(root + "/dev");
+  w("hello.txt", "hello world\n");
+  w("empty", "");
+  w("dir/sub/deep/file.txt", "deep file\n");
+  // Random (incompressible) and repetitive (compressible) data, both spanning many 4 KiB nodes.
+  w("random.bin", testing::RandomBytes(70000, 7));
+  std::string text;
+  for (int i = 0; i < 3000; ++i) text += "line " + std::to_string(i % 97) + " of some text\n";
+  w("dir/text.txt", text);
+  w("zeros.bin", std::string(20000, '\0') + "tail");
+  w("suid", "#!/bin/sh\necho root\n");
+  w("home/user/owned.txt", "mine\n");
+  if (chmod((root + "/suid").c_str(), 04755) != 0) return false;
+  if (chmod((root + "/home/user").c_str(), 0700) != 0) return false;
+  if (chown((root + "/home/user").c_str(), 1000, 1000) != 0) return false;
+  if (chown((root + "/home/user/owned.txt").c_str(), 1000, 1000) != 0) return false;
+  if (symlink("hello.txt", (root + "/short_link").c_str()) != 0) return false;
+  if (symlink("dir/sub/deep/file.txt", (root + "/deep_link").c_str()) != 0) return false;
+  if (link((root + "/hello.txt").c_str(), (root + "/dir/hard").c_str()) != 0) return false;
+  if (mkfifo((root + "/fifo").c_str(), 0640) != 0) return false;
+  if (mknod((root + "/dev/console").c_str(), S_IFCHR | 0600, makedev(5, 1)) != 0) return false;
+  if (mknod((root + "/dev/sda").c_str(), S_IFBLK | 0660, makedev(8, 0)) != 0) return false;
+  Shell("touch -h -d @1600000000 " + Sh(root + "/hello.txt"));
+  return true;
+}
+
+UnpackOptions Options(const std::string& out) {
+  UnpackOptions o;
+  o.output_dir = out;
+  return o;
+}
+
+const Region* FindChunk(const BlobLayout& layout, std::string_view format) {
+  for (const Region& r : layout.regions)
+    if (r.kind == Region::Kind::kChunk && r.format == format) return &r;
+  return nullptr;
+}
+
+std::string Detail(const Region& r, std::string_view key) {
+  for (const KeyValue& kv : r.details)
+    if (kv.key == key) return kv.value;
+  return "<missing>";
+}
+
+std::string DiagText(const Unpacked& u) {
+  std::string s;
+  for (const Diagnostic& d : u.diagnostics) s += d.where + ": " + d.message + "\n";
+  return s;
+}
+
+// Compares every entry of tree `t` with the source directory, and checks what is on disk.
+void ExpectMatchesSource(const Unpacked& u, size_t t, const std::string& src,
+                         const std::string& out) {
+  std::map<std::string, const FileEntry*> entries;
+  for (const FileEntry* e : u.files.EntriesOf(t)) entries[e->tree_path] = e;
+  size_t compared = 0;
+  for (auto it = fs::recursive_directory_iterator(src); it != fs::end(it); ++it) {
+    std::string rel = it->path().lexically_relative(src).string();
+    SCOPED_TRACE(rel);
+    struct stat st {};
+    ASSERT_EQ(lstat(it->path().c_str(), &st), 0);
+    auto found = entries.find(rel);
+    ASSERT_NE(found, entries.end()) << "missing from the tree";
+    const FileEntry& e = *found->second;
+    ++compared;
+    EXPECT_EQ(e.mode, st.st_mode & 07777);
+    EXPECT_EQ(e.uid, st.st_uid);
+    EXPECT_EQ(e.gid, st.st_gid);
+    if (!S_ISDIR(st.st_mode)) {
+      EXPECT_EQ(e.mtime, st.st_mtime);
+    }
+    EXPECT_NE(e.state, EntryState::kUnsafe);
+    EXPECT_NE(e.state, EntryState::kTruncated);
+    if (S_ISDIR(st.st_mode)) {
+      EXPECT_EQ(e.type, EntryType::kDir);
+    } else if (S_ISREG(st.st_mode)) {
+      std::string want = ReadFile(it->path());
+      if (st.st_nlink > 1 && e.type == EntryType::kHardlink) {
+        struct stat tst {};
+        ASSERT_EQ(lstat((src + "/" + e.link_target).c_str(), &tst), 0) << e.link_target;
+        EXPECT_EQ(tst.st_ino, st.st_ino) << "hardlink to a different file";
+      } else {
+        EXPECT_EQ(e.type, EntryType::kFile);
+        EXPECT_EQ(e.size, static_cast<uint64_t>(st.st_size));
+      }
+      ASSERT_FALSE(e.disk_path.empty());
+      std::string got = ReadFile(out + "/" + e.disk_path);
+      EXPECT_EQ(got.size(), want.size());
+      EXPECT_EQ(testing::Sha256Hex(got), testing::Sha256Hex(want));
+    } else if (S_ISLNK(st.st_mode)) {
+      EXPECT_EQ(e.type, EntryType::kSymlink);
+      std::string target = fs::read_symlink(it->path()).string();
+      EXPECT_EQ(e.link_target, target);
+      EXPECT_EQ(fs::read_symlink(out + "/" + e.disk_path).string(), target);
+    } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+      EXPECT_EQ(e.type, S_ISCHR(st.st_mode) ? EntryType::kCharDev : EntryType::kBlockDev);
+      EXPECT_EQ(e.rdev_major, major(st.st_rdev));
+      EXPECT_EQ(e.rdev_minor, minor(st.st_rdev));
+    } else if (S_ISFIFO(st.st_mode)) {
+      EXPECT_EQ(e.type, EntryType::kFifo);
+    }
+  }
+  EXPECT_GT(compared, 15u);
+  EXPECT_EQ(entries.size(), compared) << "extra entries";
+  for (const std::string& rel : testing::ListTree(out)) {
+    struct stat st {};
+    ASSERT_EQ(lstat((out + "/" + rel).c_str(), &st), 0);
+    EXPECT_TRUE(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)) << rel;
+    EXPECT_EQ(st.st_mode & (S_ISUID | S_ISGID), 0u) << rel;
+  }
+}
+
+class Jffs2ImageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!HaveMkfs()) GTEST_SKIP() << "mkfs.jffs2 not installed (mtd-utils)";
+    if (!BuildTree(tmp_ / "src")) GTEST_SKIP() << "cannot build tree (not root?)";
+  }
+  std::string Make(const std::string& args) {
+    std::string img = tmp_ / "fs.img";
+    std::string log;
+    int rc = Shell(
+        "mkfs.jffs2 -r " + Sh(tmp_ / "src") + " -o " + Sh(img) + " -e 0x10000 -n " + args + " 2>&1",
+        &log);
+    EXPECT_EQ(rc, 0) << log;
+    return img;
+  }
+  void Check(const std::string& img, std::string_view endian) {
+    std::string out = tmp_ / "out";
+    auto u = Unpack(img, Options(out));
+    ASSERT_TRUE(u.has_value()) << u.error().ToString();
+    EXPECT_TRUE(u->Clean()) << DiagText(*u);
+    const Region* r = FindChunk(u->layout, "jffs2");
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->offset, 0u);
+    EXPECT_EQ(r->size, fs::file_size(img));
+    EXPECT_FALSE(r->truncated);
+    EXPECT_EQ(Detail(*r, "endianness"), endian);
+    ASSERT_TRUE(r->tree.has_value());
+    ExpectMatchesSource(*u, *r->tree, tmp_ / "src", out);
+    const FileEntry* suid = u->files.Find(*r->tree, "suid");
+    ASSERT_NE(suid, nullptr);
+    EXPECT_EQ(suid->mode, 04755u);
+    const FileEntry* owned = u->files.Find(*r->tree, "home/user/owned.txt");
+    ASSERT_NE(owned, nullptr);
+    EXPECT_EQ(owned->uid, 1000u);
+    EXPECT_EQ(owned->gid, 1000u);
+    const FileEntry* hello = u->files.Find(*r->tree, "hello.txt");
+    const FileEntry* hard = u->files.Find(*r->tree, "dir/hard");
+    ASSERT_NE(hello, nullptr);
+    ASSERT_NE(hard, nullptr);
+    EXPECT_EQ(hello->mtime, 1600000000);
+    EXPECT_NE(hard->type == EntryType::kHardlink, hello->type == EntryType::kHardlink);
+    const FileEntry* console = u->files.Find(*r->tree, "dev/console");
+    ASSERT_NE(console, nullptr);
+    EXPECT_EQ(console->rdev_major, 5u);
+    EXPECT_EQ(console->rdev_minor, 1u);
+  }
+  TempDir tmp_;
+};
+
+TEST_F(Jffs2ImageTest, LittleEndianDefaultCompression) { Check(Make("-l"), "little"); }
+TEST_F(Jffs2ImageTest, BigEndianDefaultCompression) { Check(Make("-b"), "big"); }
+TEST_F(Jffs2ImageTest, LittleEndianLzo) { Check(Make("-l -X lzo -x zlib"), "little"); }
+TEST_F(Jffs2ImageTest, BigEndianLzo) { Check(Make("-b -X lzo -x zlib -x rtime"), "big"); }
+TEST_F(Jffs2ImageTest, RtimeOnly) { Check(Make("-l -x zlib"), "little"); }
+TEST_F(Jffs2ImageTest, Uncompressed) { Check(Make("-b -x zlib -x rtime"), "big"); }
+
+TEST_F(Jffs2ImageTest, InfoModeListsEverything) {
+  std::string img = Make("-l");
+  auto u = Unpack(img, UnpackOptions{});
+  ASSERT_TRUE(u.has_value()) << u.error().ToString();
+  EXPECT_TRUE(u->Clean()) << DiagText(*u);
+  const Region* r = FindChunk(u->layout, "jffs2");
+  ASSERT_NE(r, nullptr);
+  ASSERT_TRUE(r->tree.has_value());
+  const FileEntry* random = u->files.Find(*r->tree, "random.bin");
+  ASSERT_NE(random, nullptr);
+  EXPECT_EQ(random->size, 70000u);
+}
+
+TEST_F(Jffs2ImageTest, EmbeddedInFlashDumpWithPadding) {
+  std::string img = Make("-b -p");
+  std::string fsdata = ReadFile(img);
+  std::string dump = std::string(0x20000, '\xFF') + fsdata + std::string(0x20000, '\xFF');
+  testing::WriteFile(tmp_ / "dump.bin", dump);
+  auto u = Unpack(tmp_ / "dump.bin", Options(tmp_ / "out"));
+  ASSERT_TRUE(u.has_value()) << u.error().ToString();
+  const Region* r = FindChunk(u->layout, "jffs2");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->offset, 0x20000u);
+  EXPECT_LE(r->size, fsdata.size());
+  ASSERT_TRUE(r->tree.has_value());
+  ExpectMatchesSource(*u, *r->tree, tmp_ / "src", tmp_ / "out");
+}
+
+std::string SmallImage(const TempDir& tmp, const std::string& flag) {
+  if (!HaveMkfs() || !BuildTree(tmp / "src")) return "";
+  std::string img = tmp / "small.img";
+  if (Shell("mkfs.jffs2 -r " + Sh(tmp / "src") + " -o " + Sh(img) + " -e 0x10000 -n " + flag +
+            " >/dev/null 2>&1") != 0)
+    return "";
+  return ReadFile(img);
+}
+
+Unpacked UnpackBytes(const TempDir& tmp, const std::string& data, int n, bool write = true) {
+  std::string in = tmp / ("in" + std::to_string(n));
+  testing::WriteFile(in, data);
+  UnpackOptions o;
+  if (write) o.output_dir = tmp / ("out" + std::to_string(n));
+  auto u = Unpack(in, o);
+  EXPECT_TRUE(u.has_value());
+  return u ? std::move(*u) : Unpacked{};
+}
+
+TEST(Jffs2Test, TruncatedImagesGiveDiagnostics) {
+  for (const std::string flag : {"-l", "-b"}) {
+    SCOPED_TRACE(flag);
+    TempDir tmp;
+    std::string img = SmallImage(tmp, flag);
+    if (img.empty()) GTEST_SKIP() << "mkfs.jffs2 unavailable or not root";
+    int n = 0;
+    for (size_t len :
+         {size_t{20}, size_t{100}, size_t{1000}, img.size() / 4, img.size() / 2, img.size() - 5}) {
+      SCOPED_TRACE(len);
+      Unpacked u = UnpackBytes(tmp, img.substr(0, len), n++);
+      const Region* r = FindChunk(u.layout, "jffs2");
+      ASSERT_NE(r, nullptr);
+      EXPECT_FALSE(u.Clean()) << "a cut node or a missing file should be reported";
+    }
+  }
+}
+
+TEST(Jffs2Test, BitFlipsNeverCrash) {
+  for (const std::string flag : {"-l", "-b"}) {
+    SCOPED_TRACE(flag);
+    TempDir tmp;
+    std::string img = SmallImage(tmp, flag);
+    if (img.empty()) GTEST_SKIP() << "mkfs.jffs2 unavailable or not root";
+    std::mt19937_64 rng(flag == "-l" ? 1985 : 2003);
+    int diagnosed = 0;
+    const int rounds = 60;
+    for (int i = 0; i < rounds; ++i) {
+      std::string data = img;
+      for (int k = 0; k < 4; ++k) data[rng() % data.size()] ^= static_cast<char>(1 << (rng() % 8));
+      Unpacked u = UnpackBytes(tmp, data, i, /*write=*/i % 2 == 0);
+      if (!u.Clean()) ++diagnosed;
+    }
+    // CRCs cover every node, so nearly every flip is noticed.
+    EXPECT_GT(diagnosed, rounds / 2);
+  }
+}
+
+TEST(Jffs2Test, RealBuildrootImage) {
+  std::string img = testing::SharedDir() + "/corpora/firmware/buildroot-allwinner-v3s-rootfs.jffs2";
+  if (!testing::Exists(img)) GTEST_SKIP() << "corpus image missing: " << img;
+  TempDir tmp;
+  auto u = Unpack(img, Options(tmp / "out"));
+  ASSERT_TRUE(u.has_value()) << u.error().ToString();
+  EXPECT_TRUE(u->Clean()) << DiagText(*u);
+  const Region* r = FindChunk(u->layout, "jffs2");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->offset, 0u);
+  EXPECT_EQ(Detail(*r, "endianness"), "little");
+  ASSERT_TRUE(r->tree.has_value());
+  const FileEntry* busybox = u->files.Find(*r->tree, "bin/busybox");
+  ASSERT_NE(busybox, nullptr);
+  EXPECT_EQ(busybox->type, EntryType::kFile);
+  EXPECT_GT(busybox->size, 100000u);
+  std::string data = ReadFile(tmp / "out/" + busybox->disk_path);
+  EXPECT_EQ(data.size(), busybox->size);
+  EXPECT_EQ(data.substr(0, 4),
+            "\x7f"
+            "ELF");
+  const FileEntry* sh = u->files.Find(*r->tree, "bin/sh");
+  ASSERT_NE(sh, nullptr);
+  EXPECT_EQ(sh->type, EntryType::kSymlink);
+  size_t modules = 0;
+  for (const FileEntry* e : u->files.EntriesOf(*r->tree)) {
+    if (e->tree_path.ends_with(".ko")) {
+      ++modules;
+      EXPECT_NE(e->state, EntryState::kTruncated) << e->tree_path;
+    }
+  }
+  EXPECT_GT(modules, 0u);
+  EXPECT_GE(u->files.EntriesOf(*r->tree).size(), 400u);
+}
+
+}  // namespace
+}  // namespace firmwarden
