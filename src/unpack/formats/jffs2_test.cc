@@ -288,6 +288,101 @@ TEST(Jffs2Test, BitFlipsNeverCrash) {
   }
 }
 
+// Hand-built log: what mkfs.jffs2 never writes but a mounted filesystem leaves behind.
+uint32_t Crc(std::string_view b) {
+  uint32_t c = 0;
+  for (unsigned char x : b) {
+    c ^= x;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+  }
+  return c;
+}
+
+void Le32(std::string& s, size_t pos, uint32_t v) {
+  for (int i = 0; i < 4; ++i) s[pos + i] = static_cast<char>(v >> (8 * i));
+}
+
+std::string Node(uint16_t type, std::string body) {
+  std::string n(12, '\0');
+  n[0] = '\x85';
+  n[1] = '\x19';
+  n[2] = static_cast<char>(type & 0xFF);
+  n[3] = static_cast<char>(type >> 8);
+  n += body;
+  Le32(n, 4, static_cast<uint32_t>(n.size()));
+  Le32(n, 8, Crc(std::string_view(n).substr(0, 8)));
+  while (n.size() % 4) n += '\xFF';
+  return n;
+}
+
+std::string Dirent(uint32_t pino, uint32_t version, uint32_t ino, const std::string& name) {
+  std::string b(28, '\0');
+  Le32(b, 0, pino);
+  Le32(b, 4, version);
+  Le32(b, 8, ino);
+  b[16] = static_cast<char>(name.size());
+  std::string n = Node(0xE001, b + name);
+  Le32(n, 32, Crc(std::string_view(n).substr(0, 32)));
+  Le32(n, 36, Crc(name));
+  return n;
+}
+
+std::string Inode(uint32_t ino, uint32_t version, uint32_t mode, uint32_t isize, uint32_t offset,
+                  const std::string& data, uint8_t compr = 0, uint32_t dsize = 0) {
+  std::string b(56, '\0');
+  Le32(b, 0, ino);
+  Le32(b, 4, version);
+  Le32(b, 8, mode);
+  Le32(b, 16, isize);
+  Le32(b, 24, 1234);  // mtime
+  Le32(b, 32, offset);
+  Le32(b, 36, static_cast<uint32_t>(data.size()));
+  Le32(b, 40, dsize ? dsize : static_cast<uint32_t>(data.size()));
+  b[44] = static_cast<char>(compr);
+  std::string n = Node(0xE002, b + data);
+  Le32(n, 60, Crc(data));
+  Le32(n, 64, Crc(std::string_view(n).substr(0, 60)));
+  return n;
+}
+
+TEST(Jffs2Test, ReplaysVersionsDeletionsHolesAndLoops) {
+  std::string img = Dirent(1, 1, 2, "a") + Inode(2, 1, 0100644, 5, 0, "hello") +
+                    Dirent(1, 1, 3, "b") + Inode(3, 1, 0100600, 3, 0, "bye") +
+                    // Version 2 of a overwrites its first byte; b is deleted.
+                    Inode(2, 2, 0100644, 5, 0, "J") + Dirent(1, 2, 0, "b") +
+                    // A hole: 6 zero bytes, then data.
+                    Dirent(1, 1, 5, "h") + Inode(5, 1, 0100644, 10, 6, "abcd") +
+                    // A directory that contains itself.
+                    Dirent(1, 1, 4, "c") + Inode(4, 1, 0040755, 0, 0, "") +
+                    Dirent(4, 1, 4, "loop") +
+                    // A compressor Debian's mkfs.jffs2 never writes.
+                    Dirent(1, 1, 6, "rubin") + Inode(6, 1, 0100644, 4, 0, "xx", 0x05, 4) +
+                    std::string(4096, '\xFF');
+  TempDir tmp;
+  testing::WriteFile(tmp / "log.img", img);
+  auto u = Unpack(tmp / "log.img", Options(tmp / "out"));
+  ASSERT_TRUE(u.has_value()) << u.error().ToString();
+  const Region* r = FindChunk(u->layout, "jffs2");
+  ASSERT_NE(r, nullptr);
+  ASSERT_TRUE(r->tree.has_value());
+  const FileEntry* a = u->files.Find(*r->tree, "a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(ReadFile(tmp / "out/" + a->disk_path), "Jello");
+  EXPECT_EQ(u->files.Find(*r->tree, "b"), nullptr);
+  const FileEntry* h = u->files.Find(*r->tree, "h");
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(ReadFile(tmp / "out/" + h->disk_path), std::string(6, '\0') + "abcd");
+  const FileEntry* c = u->files.Find(*r->tree, "c");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->type, EntryType::kDir);
+  const FileEntry* rubin = u->files.Find(*r->tree, "rubin");
+  ASSERT_NE(rubin, nullptr);
+  EXPECT_EQ(rubin->state, EntryState::kTruncated);
+  std::string diags = DiagText(*u);
+  EXPECT_NE(diags.find("linked twice"), std::string::npos) << diags;
+  EXPECT_NE(diags.find("dynrubin"), std::string::npos) << diags;
+}
+
 TEST(Jffs2Test, RealBuildrootImage) {
   std::string img = testing::SharedDir() + "/corpora/firmware/buildroot-allwinner-v3s-rootfs.jffs2";
   if (!testing::Exists(img)) GTEST_SKIP() << "corpus image missing: " << img;
