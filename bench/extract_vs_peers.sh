@@ -34,7 +34,7 @@ count_files() { find "$1" -mindepth 1 2>/dev/null | wc -l; }
 
 echo "output on $(df --output=fstype "$WORK" | tail -1) ($WORK); best of $REPEAT runs for each tool"
 printf '%-52s %7s %7s %8s %9s %7s %8s %8s\n' image "fw s" "fw MiB" "fw files" "binwalk s" "bw MiB" "bw files" speedup
-for img in "$SHARED"/corpora/firmware/*.bin "$SHARED"/corpora/firmware/*.trx; do
+for img in "$SHARED"/corpora/firmware/*.{bin,trx,jffs2,cramfs,fw}; do
   name=$(basename "$img")
   read -r fw_t fw_m < <(measure "$WORK/fw" "$FW" extract "$img" -o "$WORK/fw")
   read -r bw_t bw_m < <(measure "$WORK/bw" binwalk -Me -q --run-as=root -C "$WORK/bw" "$img")
