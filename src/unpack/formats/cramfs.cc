@@ -158,9 +158,10 @@ Result<Super> ReadSuper(Bytes data, uint64_t base) {
   s.root = *root;
   if ((s.root.mode & 0170000) != 0040000)
     return Fail(ErrorCode::kMalformed, "cramfs root inode is not a directory", base + o + 64);
-  // The kernel's own sanity check: the root listing follows the superblock directly.
-  if (!(s.flags & kFlagShiftedRoot) && s.root.size != 0 && s.root.offset != kSuperSize &&
-      s.root.offset != kPad + kSuperSize)
+  // The kernel's sanity check, made exact: the root listing follows the superblock directly.
+  // (The kernel also takes 76 behind a pad; that would point into the pad, and insisting on 588
+  // keeps an unpadded image preceded by 512 zero bytes from being read 512 bytes off.)
+  if (!(s.flags & kFlagShiftedRoot) && s.root.size != 0 && s.root.offset != o + kSuperSize)
     return Fail(ErrorCode::kMalformed, fmt::format("cramfs root offset {} is bad", s.root.offset),
                 base + o + 64);
   if (s.v2()) {

@@ -249,13 +249,15 @@ TEST_F(CramfsImageTest, InfoModeListsWithoutWriting) {
 
 TEST_F(CramfsImageTest, EmbeddedInAFlashDump) {
   std::string img = ReadFile(Make(""));
-  std::string dump = testing::RandomBytes(4096 * 3 + 100, 99) + img + std::string(5000, '\xFF');
+  // Zeros right before the image look like a 512-byte pad; they must not be taken as one.
+  std::string dump = testing::RandomBytes(4096 * 3 + 100, 99) + std::string(1024, '\0') + img +
+                     std::string(5000, '\xFF');
   std::string out = tmp_ / "out";
   auto u = UnpackMemory(dump, "dump", Options(out));
   ASSERT_TRUE(u.has_value());
   const Region* r = FindChunk(u->layout, "cramfs");
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->offset, 4096u * 3 + 100);
+  EXPECT_EQ(r->offset, 4096u * 3 + 100 + 1024);
   EXPECT_EQ(r->size, img.size());
   size_t t = TreeIndex(*u, "cramfs");
   ASSERT_NE(t, SIZE_MAX);
