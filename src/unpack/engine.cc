@@ -135,6 +135,17 @@ const Database& SignatureDatabase() {
   return database;
 }
 
+// The signature of `handler` that a chunk starting at data[0] would match, or null. Used where a
+// handler is run on a blob without a scan (the ParseContext wants the magic that matched).
+const PatternRef* PatternAtStart(const Database& db, Bytes data, uint16_t handler) {
+  std::string_view text = AsChars(data);
+  for (const PatternRef& p : db.patterns)
+    if (p.handler == handler && p.magic_offset <= text.size() &&
+        text.substr(p.magic_offset, p.length) == p.bytes)
+      return &p;
+  return nullptr;
+}
+
 struct Candidate {
   uint64_t offset;
   uint16_t handler;
@@ -478,13 +489,7 @@ class Engine {
           for (size_t i : later) {
             Budget own = snapshot;
             const Blob& b = children[i].blob;
-            const PatternRef* pat = nullptr;
-            for (const PatternRef& p : db.patterns)
-              if (p.handler == prefetched[i].handler &&
-                  AsChars(b.bytes()).substr(p.magic_offset, p.length) == p.bytes) {
-                pat = &p;
-                break;
-              }
+            const PatternRef* pat = PatternAtStart(db, b.bytes(), prefetched[i].handler);
             if (pat == nullptr) continue;
             ParseContext pctx{b, b.bytes(), 0, own, pat->bytes};
             prefetched[i].parsed = Handlers()[prefetched[i].handler].parse(pctx);
@@ -611,13 +616,7 @@ class Engine {
 
   bool PeekHoldsContainer(const Blob& blob, uint16_t handler) {
     const Database& db = SignatureDatabase();
-    const PatternRef* pat = nullptr;
-    for (const PatternRef& p : db.patterns)
-      if (p.handler == handler &&
-          AsChars(blob.bytes()).substr(p.magic_offset, p.length) == p.bytes) {
-        pat = &p;
-        break;
-      }
+    const PatternRef* pat = PatternAtStart(db, blob.bytes(), handler);
     if (pat == nullptr) return false;
     Budget peek = budget_;
     peek.bytes_left = std::min<uint64_t>(budget_.bytes_left, 64 * 1024);
