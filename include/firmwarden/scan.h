@@ -1,0 +1,52 @@
+// Scan: unpack an image, build the facts about the device, run the baseline checks.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "firmwarden/finding.h"
+#include "firmwarden/result.h"
+#include "firmwarden/unpack.h"
+
+namespace firmwarden {
+
+struct ScanOptions {
+  Limits limits;
+  // Where to unpack. When unset, a temporary directory under env->temp_root is used and removed.
+  std::optional<std::string> work_dir;
+  // Directories of *.txt (user:password) and *.csv (vendor,user,password) credential lists.
+  std::vector<std::string> credential_dirs;
+  unsigned threads = 2;
+  double seconds_per_slow_hash = 0.5;
+  const Env* env = nullptr;  // clock and temp dirs; Env::Real() when null
+};
+
+struct StageTimes {
+  double unpack = 0, facts = 0, checks = 0, credentials = 0;  // seconds; credentials ⊂ checks
+};
+
+// What the facts say about the device, summarised for reports.
+struct DeviceSummary {
+  std::string root_tree;  // layout path of the chunk picked as the root file system
+  size_t files = 0;
+  size_t accounts = 0;
+  size_t started = 0;
+  std::vector<std::string> started_programs;  // "telnetd (inittab, conditional)" …
+  std::vector<std::string> boot_notes;
+  size_t busybox_applets = 0;
+  size_t dictionary_words = 0;
+};
+
+struct ScanResult {
+  std::string image;  // file name
+  Unpacked unpacked;
+  DeviceSummary device;
+  std::vector<Finding> findings;  // sorted: severity (highest first), check id, path, line
+  StageTimes times;
+  std::string scanned_at;  // RFC 3339, from Env
+};
+
+Result<ScanResult> Scan(const std::string& image_path, const ScanOptions& options);
+
+}  // namespace firmwarden

@@ -1,0 +1,136 @@
+// SSH: SSH-01 root and password login (sshd_config semantics, Dropbear arguments and OpenWrt
+// uci), SSH-03 host keys generated once and shipped in the image.
+#include <fmt/format.h>
+
+#include <map>
+
+#include "audit/check.h"
+#include "facts/text_util.h"
+#include "facts/uci.h"
+
+namespace firmwarden::audit {
+namespace {
+
+using facts::DeviceModel;
+using facts::Started;
+
+// sshd_config: the first value of a keyword wins (sshd's own rule); Match blocks are skipped.
+struct SshdConfig {
+  std::map<std::string, std::pair<std::string, int>> values;  // lower-case keyword -> (value, line)
+  std::vector<std::string_view> lines;
+};
+
+SshdConfig ReadSshd(const std::string& text) {
+  SshdConfig c;
+  c.lines = facts::Lines(text);
+  bool in_match = false;
+  for (size_t n = 0; n < c.lines.size(); ++n) {
+    std::string_view l = facts::Trim(c.lines[n]);
+    if (l.empty() || l[0] == '#') continue;
+    auto w = facts::Words(l);
+    if (w.empty()) continue;
+    std::string key = facts::Lower(w[0]);
+    if (key.find('=') != std::string::npos) key = key.substr(0, key.find('='));
+    if (key == "match") in_match = true;
+    if (in_match) continue;
+    std::string value = w.size() > 1 ? facts::Lower(w[1]) : "";
+    c.values.emplace(key, std::make_pair(value, static_cast<int>(n + 1)));
+  }
+  return c;
+}
+
+void Ssh01(const DeviceModel& m, const AuditContext&, Findings& out) {
+  auto text = m.fs.Read("/etc/ssh/sshd_config", 1 << 20);
+  if (text) {
+    SshdConfig c = ReadSshd(*text);
+    auto at = [&](const std::string& k) -> facts::SourceRef {
+      auto it = c.values.find(k);
+      if (it == c.values.end()) return {"/etc/ssh/sshd_config", 0, ""};
+      int line = it->second.second;
+      return {"/etc/ssh/sshd_config", line, std::string(facts::Trim(c.lines[line - 1]))};
+    };
+    auto value = [&](const std::string& k) {
+      auto it = c.values.find(k);
+      return it == c.values.end() ? std::string() : it->second.first;
+    };
+    if (value("permitrootlogin") == "yes")
+      out.Add("sshd lets root log in with a password (PermitRootLogin yes)", at("permitrootlogin"));
+    if (value("permitemptypasswords") == "yes")
+      out.Add("sshd accepts empty passwords (PermitEmptyPasswords yes)", at("permitemptypasswords"))
+          .severity = Severity::kCritical;
+    if (value("protocol").find('1') != std::string::npos)
+      out.Add("sshd allows SSH protocol 1", at("protocol"));
+  }
+  for (const Started& s : m.started) {
+    if (s.program != "dropbear") continue;
+    bool no_root = false, no_password = false, no_root_password = false;
+    for (const std::string& a : s.argv) {
+      if (a == "-w") no_root = true;
+      if (a == "-s") no_password = true;
+      if (a == "-g") no_root_password = true;
+    }
+    if (s.via == "procd" || s.via == "rc.d") continue;  // OpenWrt: decided by uci below
+    if (!no_root && !no_password && !no_root_password)
+      out.Add(fmt::format("dropbear is started without -w, -s or -g: root may log in with a "
+                          "password"),
+              s.source)
+          .confidence = s.conditional ? Confidence::kMedium : Confidence::kHigh;
+  }
+  if (auto uci = m.fs.Read("/etc/config/dropbear", 1 << 20)) {
+    for (const facts::UciSection& sec : facts::ParseUci(*uci)) {
+      if (sec.type != "dropbear") continue;
+      auto opt = [&](const char* k, bool def) {
+        auto it = sec.options.find(k);
+        if (it == sec.options.end()) return def;
+        return facts::UciBool(it->second).value_or(def);
+      };
+      if (opt("PasswordAuth", true) && opt("RootPasswordAuth", true))
+        out.Add(
+            "OpenWrt dropbear config allows root to log in with a password "
+            "(PasswordAuth and RootPasswordAuth on)",
+            "/etc/config/dropbear", fmt::format("config dropbear (line {})", sec.line));
+    }
+  }
+}
+
+void Ssh03(const DeviceModel& m, const AuditContext&, Findings& out) {
+  for (const FileEntry* e : m.fs.All()) {
+    if (e->type != EntryType::kFile || e->size == 0) continue;
+    std::string name = facts::Basename(e->tree_path);
+    bool openssh = e->tree_path.starts_with("etc/ssh/") && name.starts_with("ssh_host_") &&
+                   name.ends_with("_key");
+    bool dropbear = e->tree_path.starts_with("etc/dropbear/") && name.starts_with("dropbear_") &&
+                    name.ends_with("_host_key");
+    if (!openssh && !dropbear) continue;
+    std::string p = facts::RootFs::DevicePath(*e);
+    out.Add(fmt::format("SSH host private key {} ships in the image: every unit has the same "
+                        "host identity, so one extracted key impersonates them all",
+                        p),
+            p);
+  }
+}
+
+}  // namespace
+
+extern const Check kSsh01{
+    "SSH-01",
+    "SSH allows root or password login",
+    Severity::kHigh,
+    "Root login with a password over SSH is what credential-stuffing botnets use after telnet; "
+    "empty passwords over SSH are a remote root shell.",
+    "Set PermitRootLogin prohibit-password (or no) and PasswordAuthentication no; start Dropbear "
+    "with -w -s, or set RootPasswordAuth off in /etc/config/dropbear.",
+    {"5.1-1, 5.1-3, 5.5-4, 5.6-7", "", "I.2(b), I.2(d)", "", "LA", "AUM-2, ACM-2"},
+    Ssh01};
+
+extern const Check kSsh03{
+    "SSH-03",
+    "Pre-generated SSH host keys shipped",
+    Severity::kHigh,
+    "Host keys generated at build time are the same on every unit (SEC Consult's 'House of Keys' "
+    "found such keys serving almost a million hosts): anyone can impersonate or decrypt.",
+    "Generate host keys on first boot, on the device.",
+    {"5.4-4, 5.4-3", "", "I.2(e), I.2(f)", "", "DP", "CCK-3"},
+    Ssh03};
+
+}  // namespace firmwarden::audit

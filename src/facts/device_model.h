@@ -1,0 +1,89 @@
+// DeviceModel: the facts about a device, computed once from its unpacked file system. Checks read
+// these; they never walk the tree or re-parse a file that a fact already parsed.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "facts/rootfs.h"
+#include "firmwarden/unpack.h"
+
+namespace firmwarden::facts {
+
+// Where a fact came from: a file in the device file system and a 1-based line (0: whole file).
+struct SourceRef {
+  std::string path;
+  int line = 0;
+  std::string text;  // the line itself, trimmed
+};
+
+enum class HashScheme {
+  kEmpty,     // "" : no password at all
+  kLocked,    // "*", "!", "!!", "x" without shadow, "!…" prefixed hashes
+  kDes,       // 13 chars of [./0-9A-Za-z]
+  kMd5,       // $1$
+  kApr1,      // $apr1$
+  kSha256,    // $5$
+  kSha512,    // $6$
+  kBcrypt,    // $2a$ $2b$ $2x$ $2y$
+  kYescrypt,  // $y$
+  kOther,     // something crypt(3) may know ($7$, $gy$, $sha1$, $md5,…)
+  kPlain      // not a hash at all: looks like a cleartext password
+};
+
+std::string_view HashSchemeName(HashScheme s);
+HashScheme ClassifyHash(std::string_view hash);
+
+struct Account {
+  std::string name;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::string home;
+  std::string shell;
+  bool login_shell = false;  // shell is not nologin/false/sync/…
+  std::string hash;          // from shadow when present there, else passwd field 2
+  HashScheme scheme = HashScheme::kLocked;
+  SourceRef passwd;     // the passwd line
+  SourceRef hash_from;  // the line the hash came from (shadow or passwd)
+};
+
+// A program the boot graph shows being started.
+struct Started {
+  std::vector<std::string> argv;  // as written (variables expanded where known)
+  std::string binary;             // resolved device path of argv[0], "" when not in the image
+  std::string program;            // what runs: basename, or the BusyBox applet ("telnetd")
+  std::string via;           // "inittab", "script", "rc.d", "init.d", "inetd", "systemd", "procd"
+  bool conditional = false;  // inside an if/case/&&/|| branch: may or may not run
+  bool respawn = false;      // inittab respawn/askfirst: a console or long-running service
+  std::string user;          // from inetd/systemd User=, "" when unknown (root by default)
+  std::string console;       // inittab tty field ("ttyS0"), "" when none
+  SourceRef source;
+  std::vector<std::string> chain;  // the scripts that led here, outermost first
+};
+
+struct DeviceModel {
+  RootFs fs;
+  std::string out_dir;  // where the image was unpacked
+  std::vector<Account> accounts;
+  std::vector<SourceRef> account_files;  // passwd/shadow files read (with their paths)
+  std::vector<Started> started;
+  std::vector<std::string> boot_notes;  // what the boot-graph builder could not follow, and why
+  // BusyBox applets the image provides: name -> the busybox binary's device path.
+  std::map<std::string, std::string> busybox_applets;
+  // Strings the image says about itself (hostname, model, vendor) for the password dictionary.
+  std::vector<std::string> identity_strings;
+};
+
+// Builds every fact from an unpacked image. `out_dir` is the directory Unpack() wrote into.
+std::unique_ptr<DeviceModel> BuildModel(const Unpacked& unpacked, const std::string& out_dir);
+
+// The fact builders, one per file; each fills its part of the model.
+void BuildAccounts(DeviceModel& m);
+void BuildBusyBox(DeviceModel& m);
+void BuildBootGraph(DeviceModel& m);
+void BuildIdentity(DeviceModel& m);
+
+}  // namespace firmwarden::facts

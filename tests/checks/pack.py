@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Builds a root file system tarball from a fixture spec (tests/checks/*.fires, *.quiet).
+
+Spec format, one block per entry:
+  === file PATH [mode=0644] [uid=0] [gid=0] [elf]   followed by the content lines
+  === dir PATH [mode=0755]
+  === link PATH -> TARGET
+Every entry is owned by root unless uid/gid say otherwise; `elf` prefixes the content with an ELF
+header so that the file counts as a program. Lines starting with "#" before the first block are
+comments. Usage: pack.py SPEC OUT.tar
+"""
+import io
+import sys
+import tarfile
+
+
+def main(spec_path, out_path):
+    entries = []
+    cur = None
+    for raw in open(spec_path, encoding="utf-8").read().split("\n"):
+        if raw.startswith("=== "):
+            words = raw[4:].split()
+            kind, path = words[0], words[1]
+            e = {"kind": kind, "path": path, "lines": [], "mode": None, "uid": 0, "gid": 0,
+                 "elf": False, "target": None}
+            rest = words[2:]
+            if kind == "link":
+                e["target"] = rest[1]
+                rest = []
+            for w in rest:
+                if w.startswith("mode="):
+                    e["mode"] = int(w[5:], 8)
+                elif w.startswith("uid="):
+                    e["uid"] = int(w[4:])
+                elif w.startswith("gid="):
+                    e["gid"] = int(w[4:])
+                elif w == "elf":
+                    e["elf"] = True
+            entries.append(e)
+            cur = e
+        elif cur is not None:
+            cur["lines"].append(raw)
+    dirs = set()
+    with tarfile.open(out_path, "w", format=tarfile.GNU_FORMAT) as tar:
+        def add_dir(path, mode=0o755):
+            if path in dirs or path == "":
+                return
+            parent = path.rsplit("/", 1)[0] if "/" in path else ""
+            add_dir(parent)
+            dirs.add(path)
+            ti = tarfile.TarInfo(path)
+            ti.type = tarfile.DIRTYPE
+            ti.mode = mode
+            ti.mtime = 1700000000
+            tar.addfile(ti)
+        for e in entries:
+            parent = e["path"].rsplit("/", 1)[0] if "/" in e["path"] else ""
+            if e["kind"] == "dir":
+                add_dir(parent)
+                if e["path"] not in dirs:
+                    dirs.add(e["path"])
+                    ti = tarfile.TarInfo(e["path"])
+                    ti.type = tarfile.DIRTYPE
+                    ti.mode = e["mode"] if e["mode"] is not None else 0o755
+                    ti.mtime = 1700000000
+                    tar.addfile(ti)
+                continue
+            add_dir(parent)
+            ti = tarfile.TarInfo(e["path"])
+            ti.uid, ti.gid, ti.mtime = e["uid"], e["gid"], 1700000000
+            if e["kind"] == "link":
+                ti.type = tarfile.SYMTYPE
+                ti.linkname = e["target"]
+                ti.mode = 0o777
+                tar.addfile(ti)
+                continue
+            lines = e["lines"]
+            while lines and lines[-1] == "":
+                lines.pop()
+            data = ("\n".join(lines) + ("\n" if lines else "")).encode()
+            if e["elf"]:
+                data = b"\x7fELF\x01\x01\x01" + b"\x00" * 9 + data
+            ti.size = len(data)
+            ti.mode = e["mode"] if e["mode"] is not None else (0o755 if e["elf"] else 0o644)
+            tar.addfile(ti, io.BytesIO(data))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,273 @@
+// The check registry against its fixtures: every registered check has a spec under tests/checks/
+// where it must fire (<ID>.fires) and one where it must stay quiet (<ID>.quiet). Each spec is
+// packed into a root-file-system tarball and scanned end to end, like a vendor image.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "audit/check.h"
+#include "firmwarden/scan.h"
+#include "test_util.h"
+
+namespace firmwarden {
+namespace {
+
+namespace t = firmwarden::testing;
+
+std::string ChecksDir() { return std::string(FIRMWARDEN_SOURCE_DIR) + "/tests/checks"; }
+
+std::string CredentialsDir() { return t::SharedDir() + "/data/credentials"; }
+
+// Packs `spec` into a tarball and scans it.
+ScanResult ScanSpec(const std::string& spec_path, const t::TempDir& dir) {
+  std::string tar = dir / "image.tar";
+  EXPECT_EQ(t::Run("python3 " + ChecksDir() + "/pack.py " + t::Sh(spec_path) + " " + t::Sh(tar)), 0)
+      << spec_path;
+  ScanOptions o;
+  if (t::Exists(CredentialsDir())) o.credential_dirs.push_back(CredentialsDir());
+  auto r = Scan(tar, o);
+  EXPECT_TRUE(r) << (r ? "" : r.error().message);
+  return r ? std::move(*r) : ScanResult{};
+}
+
+ScanResult ScanSpecText(const std::string& spec, const t::TempDir& dir) {
+  t::WriteFile(dir / "spec", spec);
+  return ScanSpec(dir / "spec", dir);
+}
+
+std::vector<const Finding*> Of(const ScanResult& r, std::string_view id) {
+  std::vector<const Finding*> out;
+  for (const Finding& f : r.findings)
+    if (f.check_id == id) out.push_back(&f);
+  return out;
+}
+
+TEST(CheckRegistry, EveryCheckHasAFiringAndAQuietFixture) {
+  std::set<std::string> ids;
+  for (const audit::Check& c : audit::Checks()) {
+    std::string id(c.id);
+    EXPECT_TRUE(ids.insert(id).second) << "duplicate check id " << id;
+    EXPECT_TRUE(t::Exists(ChecksDir() + "/" + id + ".fires")) << id << " has no .fires fixture";
+    EXPECT_TRUE(t::Exists(ChecksDir() + "/" + id + ".quiet")) << id << " has no .quiet fixture";
+    EXPECT_FALSE(c.title.empty() || c.rationale.empty() || c.remediation.empty()) << id;
+    EXPECT_FALSE(c.provisions.etsi.empty() && c.provisions.cra.empty()) << id;
+  }
+  // And no fixture for a check that does not exist.
+  for (const auto& e : std::filesystem::directory_iterator(ChecksDir())) {
+    std::string n = e.path().filename();
+    if (!n.ends_with(".fires") && !n.ends_with(".quiet")) continue;
+    EXPECT_NE(audit::FindCheck(n.substr(0, n.rfind('.'))), nullptr) << "orphan fixture " << n;
+  }
+}
+
+class CheckFixture : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CheckFixture, FiresOnItsPositiveFixture) {
+  const std::string id = GetParam();
+  if (id == "CRED-02" && !t::Exists(CredentialsDir()))
+    GTEST_SKIP() << "needs the credential lists in " << CredentialsDir();
+  t::TempDir dir;
+  ScanResult r = ScanSpec(ChecksDir() + "/" + id + ".fires", dir);
+  auto hits = Of(r, id);
+  ASSERT_FALSE(hits.empty()) << id << " did not fire on " << id << ".fires";
+  for (const Finding* f : hits) {
+    EXPECT_FALSE(f->path.empty()) << id << ": a finding needs an evidence path";
+    EXPECT_FALSE(f->message.empty());
+  }
+}
+
+TEST_P(CheckFixture, StaysQuietOnItsNegativeFixture) {
+  const std::string id = GetParam();
+  t::TempDir dir;
+  ScanResult r = ScanSpec(ChecksDir() + "/" + id + ".quiet", dir);
+  for (const Finding* f : Of(r, id))
+    ADD_FAILURE() << id << " fired on its quiet fixture: " << f->message;
+}
+
+std::vector<std::string> CheckIds() {
+  std::vector<std::string> out;
+  for (const audit::Check& c : audit::Checks()) out.emplace_back(c.id);
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(All, CheckFixture, ::testing::ValuesIn(CheckIds()), [](const auto& info) {
+  std::string n = info.param;
+  for (char& c : n)
+    if (c == '-') c = '_';
+  return n;
+});
+
+TEST(Checks, CrackedPasswordIsReportedWithTheWord) {
+  if (!t::Exists(CredentialsDir())) GTEST_SKIP() << "needs " << CredentialsDir();
+  t::TempDir dir;
+  ScanResult r = ScanSpec(ChecksDir() + "/CRED-02.fires", dir);
+  auto hits = Of(r, "CRED-02");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_NE(hits[0]->message.find("\"xc3511\""), std::string::npos) << hits[0]->message;
+  EXPECT_EQ(hits[0]->path, "/etc/shadow");
+  EXPECT_EQ(hits[0]->line, 1);
+}
+
+TEST(Checks, TelnetWithAShellIsCriticalAndNamesTheInittabLine) {
+  t::TempDir dir;
+  ScanResult r = ScanSpec(ChecksDir() + "/SVC-01.fires", dir);
+  auto hits = Of(r, "SVC-01");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kCritical);
+  EXPECT_EQ(hits[0]->path, "/etc/inittab");
+  EXPECT_EQ(hits[0]->line, 2);
+  EXPECT_EQ(hits[0]->evidence, "::respawn:/usr/sbin/telnetd -F -l /bin/sh");
+}
+
+// ---- the boot graph, through small images ----
+
+constexpr const char* kBase = R"(=== file etc/passwd
+root:x:0:0:root:/root:/bin/sh
+=== file etc/shadow
+root:*:1:0:99999:7:::
+=== file bin/busybox elf
+BusyBox v1.36.1
+=== link bin/sh -> busybox
+=== file usr/sbin/telnetd elf
+telnetd
+=== file etc/inittab
+::sysinit:/etc/init.d/rcS S boot
+=== file etc/init.d/rcS mode=0755
+)";
+
+const Finding* Telnet(const ScanResult& r) {
+  auto hits = Of(r, "SVC-01");
+  return hits.empty() ? nullptr : hits[0];
+}
+
+// OpenWrt's rcS runs its scripts in the background or not, depending on a uci option: either
+// way they run.
+TEST(BootGraph, BothBranchesOfAnUndecidableIfMeanItStartsForSure) {
+  t::TempDir dir;
+  ScanResult r = ScanSpecText(std::string(kBase) + R"(#!/bin/sh
+run() {
+  /usr/sbin/telnetd -l /bin/login
+}
+if [ -e /tmp/flag ]; then
+  run &
+else
+  run
+fi
+)",
+                              dir);
+  const Finding* f = Telnet(r);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->confidence, Confidence::kHigh) << f->message;
+  EXPECT_NE(f->message.find("is started"), std::string::npos) << f->message;
+}
+
+TEST(BootGraph, OneUndecidableBranchIsConditional) {
+  t::TempDir dir;
+  ScanResult r = ScanSpecText(std::string(kBase) + R"(#!/bin/sh
+if [ -e /tmp/flag ]; then
+  /usr/sbin/telnetd -l /bin/login
+fi
+)",
+                              dir);
+  const Finding* f = Telnet(r);
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->message.find("may be started"), std::string::npos) << f->message;
+}
+
+TEST(BootGraph, FunctionsVariablesAndCaseOnTheArgument) {
+  t::TempDir dir;
+  ScanResult r = ScanSpecText(std::string(kBase) + R"(#!/bin/sh
+DAEMON=/usr/sbin/telnetd
+ARGS="-l /bin/sh"
+start() {
+  $DAEMON $ARGS &
+}
+case "$2" in
+  boot|start) start ;;
+  stop) killall telnetd ;;
+esac
+)",
+                              dir);
+  const Finding* f = Telnet(r);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->severity, Severity::kCritical) << f->message;  // -l /bin/sh after expansion
+  EXPECT_EQ(f->path, "/etc/init.d/rcS");
+  EXPECT_EQ(f->line, 5);
+}
+
+TEST(BootGraph, AnUnconditionalReturnStopsTheFunction) {
+  t::TempDir dir;
+  ScanResult r = ScanSpecText(std::string(kBase) + R"(#!/bin/sh
+start() {
+  return 0
+  /usr/sbin/telnetd
+}
+start
+)",
+                              dir);
+  EXPECT_EQ(Telnet(r), nullptr);
+}
+
+TEST(BootGraph, InetdServicesAreFollowed) {
+  t::TempDir dir;
+  ScanResult r = ScanSpecText(std::string(kBase) + R"(#!/bin/sh
+/usr/sbin/inetd /etc/inetd.conf
+=== file usr/sbin/inetd elf
+inetd
+=== file etc/inetd.conf
+# service socktype proto wait user server args
+telnet stream tcp nowait root /usr/sbin/telnetd telnetd -i
+)",
+                              dir);
+  const Finding* f = Telnet(r);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->path, "/etc/inetd.conf");
+  EXPECT_EQ(f->line, 2);
+}
+
+TEST(BootGraph, OpenWrtRcCommonScriptsLinkedIntoRcD) {
+  t::TempDir dir;
+  ScanResult r = ScanSpecText(std::string(kBase) + R"(#!/bin/sh
+for i in /etc/rc.d/$1*; do
+  [ -x $i ] && $i $2 2>&1
+done
+=== file etc/rc.common mode=0755
+#!/bin/sh
+=== file etc/init.d/telnet mode=0755
+#!/bin/sh /etc/rc.common
+START=50
+start() {
+  if ! grep -q root /etc/passwd; then
+    service_start /usr/sbin/telnetd -l /bin/login.sh
+  fi
+}
+=== link etc/rc.d/S50telnet -> ../init.d/telnet
+)",
+                              dir);
+  const Finding* f = Telnet(r);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->path, "/etc/init.d/telnet");
+  EXPECT_NE(f->message.find("may be started"), std::string::npos) << f->message;
+  EXPECT_EQ(f->confidence, Confidence::kMedium);
+}
+
+TEST(BootGraph, ScriptsNotLinkedIntoRcDDoNotStart) {
+  t::TempDir dir;
+  ScanResult r = ScanSpecText(std::string(kBase) + R"(#!/bin/sh
+for i in /etc/rc.d/$1*; do
+  [ -x $i ] && $i $2 2>&1
+done
+=== file etc/init.d/telnet mode=0755
+#!/bin/sh /etc/rc.common
+start() {
+  service_start /usr/sbin/telnetd -l /bin/login.sh
+}
+=== dir etc/rc.d
+)",
+                              dir);
+  EXPECT_EQ(Telnet(r), nullptr);
+}
+
+}  // namespace
+}  // namespace firmwarden
