@@ -17,6 +17,8 @@ struct ScanOptions {
   std::optional<std::string> work_dir;
   // Directories of *.txt (user:password) and *.csv (vendor,user,password) credential lists.
   std::vector<std::string> credential_dirs;
+  // A TOML policy of accepted findings (see src/audit/policy.h and the README).
+  std::optional<std::string> policy_file;
   unsigned threads = 2;
   double seconds_per_slow_hash = 0.5;
   const Env* env = nullptr;  // clock and temp dirs; Env::Real() when null
@@ -44,7 +46,8 @@ struct ScanResult {
   DeviceSummary device;
   std::vector<Finding> findings;  // sorted: severity (highest first), check id, path, line
   StageTimes times;
-  std::string scanned_at;  // RFC 3339, from Env
+  std::string scanned_at;          // RFC 3339, from Env
+  std::vector<std::string> notes;  // e.g. expired policy entries
 };
 
 Result<ScanResult> Scan(const std::string& image_path, const ScanOptions& options);

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "audit/check.h"
+#include "audit/policy.h"
 #include "core/env.h"
 #include "facts/device_model.h"
 
@@ -63,6 +64,13 @@ Result<ScanResult> Scan(const std::string& image_path, const ScanOptions& option
     ctx.credentials.insert(ctx.credentials.end(), c->begin(), c->end());
   }
 
+  std::optional<audit::Policy> policy;
+  if (options.policy_file) {
+    auto p = audit::LoadPolicy(*options.policy_file);
+    if (!p) return std::unexpected(p.error());
+    policy = std::move(*p);
+  }
+
   std::string work;
   bool temporary = !options.work_dir.has_value();
   if (temporary) {
@@ -101,6 +109,11 @@ Result<ScanResult> Scan(const std::string& image_path, const ScanOptions& option
   auto t2 = Clock::now();
   double cred_seconds = 0;
   std::vector<Finding> findings = audit::RunChecks(*model, ctx, &cred_seconds);
+  if (policy)
+    audit::ApplyPolicy(
+        *policy,
+        std::chrono::duration_cast<std::chrono::seconds>(env.now().time_since_epoch()).count(),
+        findings, r.notes);
   auto t3 = Clock::now();
   r.findings = std::move(findings);
   r.times = {secs(t0, t1), secs(t1, t2), secs(t2, t3), cred_seconds};

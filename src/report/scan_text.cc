@@ -84,6 +84,14 @@ std::string ScanText(const ScanResult& r, bool colour, bool verbose) {
   }
   if (r.findings.empty() || suppressed == static_cast<int>(r.findings.size()))
     out += "\nno findings\n";
+  if (suppressed > 0) {
+    out += fmt::format("\nSUPPRESSED BY POLICY ({})\n", suppressed);
+    for (const Finding& f : r.findings)
+      if (f.suppressed_by)
+        out += fmt::format("  [{}] {}{}\n      accepted: {}\n", f.check_id, f.path,
+                           f.line > 0 ? fmt::format(":{}", f.line) : "", *f.suppressed_by);
+  }
+  for (const std::string& n : r.notes) out += "note: " + n + "\n";
   out += fmt::format("\n{} findings: {} critical, {} high, {} medium, {} low, {} info",
                      r.findings.size() - static_cast<size_t>(suppressed),
                      counts[Severity::kCritical], counts[Severity::kHigh],
@@ -147,6 +155,7 @@ nlohmann::ordered_json ScanJson(const ScanResult& r) {
     diags.push_back(
         {{"severity", SeverityName(d.severity)}, {"where", d.where}, {"message", d.message}});
   j["unpack_diagnostics"] = diags;
+  j["notes"] = r.notes;
   return j;
 }
 

@@ -50,6 +50,16 @@ void Cred02(const DeviceModel& m, const AuditContext& ctx, Findings& out) {
     }
     auto cands = CandidatesFor(a.name, creds, names, m.identity_strings, 50000);
     CrackResult r = Crack(a.hash, cands, ctx.threads, ctx.seconds_per_slow_hash);
+    if (!r.cracked && r.capped) {
+      Finding& f =
+          out.Add(fmt::format("verification of account '{}' ({}) stopped after {} of {} "
+                              "dictionary words: the time cap of {:.1f} s per hash was hit",
+                              a.name, facts::HashSchemeName(a.scheme), r.tried, cands.size(),
+                              ctx.seconds_per_slow_hash),
+                  a.hash_from);
+      f.severity = Severity::kInfo;
+      f.verdict = false;
+    }
     if (r.cracked) {
       out.Add(
           fmt::format("account '{}' has the guessable password \"{}\" ({}; found after {} of "

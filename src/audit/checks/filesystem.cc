@@ -43,7 +43,7 @@ void Fs02(const DeviceModel& m, const AuditContext&, Findings& out) {
     } else if (script) {
       f.severity = Severity::kHigh;
       f.message +=
-          ": a setuid script (the kernel ignores the bit, but its presence shows intent "
+          ": a set-id script (the kernel ignores the bit, but its presence shows intent "
           "and some interpreters honour it)";
     }
   }

@@ -59,6 +59,12 @@ void Svc01(const DeviceModel& m, const AuditContext&, Findings& out) {
           "password), so the image can boot into it";
     }
     if (s.conditional) f.confidence = Confidence::kMedium;
+    if (s.binary.empty()) {
+      f.message +=
+          " (the program is not in the image: the start fails unless something puts it "
+          "there at run time)";
+      f.confidence = Confidence::kMedium;
+    }
   }
   if (started) return;
   auto bb = m.busybox_applets.find("telnetd");

@@ -19,6 +19,7 @@ Runner Setup_scan(CLI::App& app) {
     std::string fail_on;
     std::vector<std::string> credentials;
     std::string keep;
+    std::string policy;
     bool verbose = false;
     bool no_colour = false;
     unsigned threads = 2;
@@ -45,6 +46,11 @@ Runner Setup_scan(CLI::App& app) {
                  "Directory of password lists: *.txt as user:password lines (the Mirai list's\n"
                  "format), *.csv as vendor,user,password (DefaultCreds format). Repeatable.\n"
                  "Default: $FIRMWARDEN_CREDENTIALS when set");
+  app.add_option("--policy", o->policy,
+                 "TOML file of accepted findings: [[suppress]] check, path (glob), reason\n"
+                 "(required), expires (date). Suppressed findings are reported apart and do not\n"
+                 "count for --fail-on")
+      ->check(CLI::ExistingFile);
   app.add_option("--keep", o->keep, "Unpack into DIR and keep it (default: a temporary directory)");
   app.add_flag("-v,--verbose", o->verbose, "Also list what starts at boot and the boot notes");
   app.add_flag("--no-color", o->no_colour, "No colour (also when NO_COLOR is set)");
@@ -72,6 +78,7 @@ Runner Setup_scan(CLI::App& app) {
       if (const char* env = std::getenv("FIRMWARDEN_CREDENTIALS"); env && *env)
         so.credential_dirs.push_back(env);
     if (!o->keep.empty()) so.work_dir = o->keep;
+    if (!o->policy.empty()) so.policy_file = o->policy;
     bool tty = isatty(STDERR_FILENO) != 0;
     if (tty) fmt::print(stderr, "scanning {} …\n", o->image);
     auto r = Scan(o->image, so);
