@@ -63,6 +63,8 @@ std::vector<CorpusScan> CorpusImages() {
   return out;
 }
 
+void PrintTo(const CorpusScan& c, std::ostream* os) { *os << c.image; }
+
 class CorpusScanTest : public ::testing::TestWithParam<CorpusScan> {};
 
 TEST_P(CorpusScanTest, FindsEveryPlantedWeaknessAndNothingSeriousOnHardenedImages) {
