@@ -272,5 +272,79 @@ start() {
   EXPECT_EQ(Telnet(r), nullptr);
 }
 
+constexpr const char* kSystemdBase = R"(=== file etc/passwd
+root:x:0:0:root:/root:/bin/sh
+=== file etc/shadow
+root:*:1:0:99999:7:::
+=== file lib/systemd/systemd elf
+systemd
+=== link sbin/init -> ../lib/systemd/systemd
+=== file usr/sbin/telnetd elf
+telnetd
+=== link etc/systemd/system/default.target -> /lib/systemd/system/multi-user.target
+=== file lib/systemd/system/multi-user.target
+[Unit]
+Description=Multi-User System
+)";
+
+TEST(BootGraph, SystemdUnitsWantedByTheDefaultTarget) {
+  t::TempDir dir;
+  ScanResult r =
+      ScanSpecText(std::string(kSystemdBase) + R"(=== file lib/systemd/system/telnet.socket
+[Socket]
+ListenStream=23
+Accept=yes
+[Install]
+WantedBy=sockets.target
+=== file lib/systemd/system/telnet@.service
+[Service]
+ExecStart=-/usr/sbin/telnetd -l /bin/sh
+StandardInput=socket
+=== link etc/systemd/system/multi-user.target.wants/telnet.socket -> /lib/systemd/system/telnet.socket
+)",
+                   dir);
+  const Finding* f = Telnet(r);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->path, "/lib/systemd/system/telnet@.service");
+  EXPECT_EQ(f->severity, Severity::kCritical);
+}
+
+TEST(BootGraph, SystemdUnitsNotEnabledOrMaskedDoNotStart) {
+  t::TempDir dir;
+  ScanResult r =
+      ScanSpecText(std::string(kSystemdBase) + R"(=== file lib/systemd/system/telnet.service
+[Service]
+ExecStart=/usr/sbin/telnetd -F
+=== file lib/systemd/system/other.service
+[Service]
+ExecStart=/usr/sbin/telnetd -F -p 2323
+=== link etc/systemd/system/other.service -> /dev/null
+=== link etc/systemd/system/multi-user.target.wants/other.service -> /lib/systemd/system/other.service
+)",
+                   dir);
+  EXPECT_EQ(Telnet(r), nullptr);
+}
+
+TEST(BootGraph, CronJobsRunOnlyWhenCrondStarts) {
+  t::TempDir dir;
+  std::string cron = R"(=== file etc/crontabs/root
+# m h dom mon dow command
+*/5 * * * * /usr/sbin/telnetd -l /bin/login
+)";
+  ScanResult with = ScanSpecText(std::string(kBase) + "#!/bin/sh\ncrond -c /etc/crontabs\n" +
+                                     "=== link usr/sbin/crond -> ../../bin/busybox\n" + cron,
+                                 dir);
+  const Finding* f = Telnet(with);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->path, "/etc/crontabs/root");
+  EXPECT_EQ(f->line, 2);
+  EXPECT_NE(f->message.find("is started"), std::string::npos) << f->message;
+  t::TempDir dir2;
+  ScanResult without = ScanSpecText(std::string(kBase) + "#!/bin/sh\n" + cron, dir2);
+  const Finding* g = Telnet(without);
+  ASSERT_NE(g, nullptr);
+  EXPECT_NE(g->message.find("may be started"), std::string::npos) << g->message;
+}
+
 }  // namespace
 }  // namespace firmwarden

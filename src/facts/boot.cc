@@ -345,6 +345,10 @@ class Interp {
 
   void RunInittab();
   void RunInetd();
+  void RunSystemd();
+  void RunCron();
+  void RunLine(const std::string& path, int line, const std::string& text, const std::string& via,
+               const std::string& user, bool conditional);
 
  private:
   // ---- expansion ----
@@ -1414,12 +1418,150 @@ void Interp::RunInetd() {
   }
 }
 
+// A command line from a unit file or crontab, run as if a shell read it at `path`:`line`.
+void Interp::RunLine(const std::string& path, int line, const std::string& text,
+                     const std::string& via, const std::string& user, bool conditional) {
+  Script sc;
+  sc.path = path;
+  sc.toks = Tokenize(text);
+  for (Tok& t : sc.toks) t.line = line;
+  std::map<std::string, Word> vars;
+  Ctx c;
+  c.script = &sc;
+  c.vars = &vars;
+  c.via = via;
+  size_t before = m_.started.size();
+  Run(0, sc.toks.size(), c, conditional);
+  for (size_t i = before; i < m_.started.size(); ++i) {
+    Started& st = m_.started[i];
+    if (st.user.empty()) st.user = user;
+    if (st.chain.empty()) st.source = {path, line, text};
+  }
+}
+
+void Interp::RunSystemd() {
+  // systemd is PID 1 when /sbin/init resolves to it, or when there is no inittab and it exists.
+  std::string init = m_.fs.ResolvePath("/sbin/init");
+  bool systemd = Basename(init) == "systemd";
+  if (!systemd && m_.fs.Resolve("/etc/inittab") == nullptr)
+    systemd = m_.fs.Resolve("/lib/systemd/systemd") != nullptr ||
+              m_.fs.Resolve("/usr/lib/systemd/systemd") != nullptr;
+  if (!systemd) return;
+  static const char* kDirs[] = {"/etc/systemd/system", "/lib/systemd/system",
+                                "/usr/lib/systemd/system"};
+  auto unit_path = [&](const std::string& name) -> std::string {
+    for (const char* d : kDirs) {
+      std::string p = std::string(d) + "/" + name;
+      const FileEntry* link = m_.fs.Entry(p);
+      if (link != nullptr && link->type == EntryType::kSymlink && link->link_target == "/dev/null")
+        return "";  // masked
+      if (m_.fs.Resolve(p) != nullptr) return m_.fs.ResolvePath(p);
+    }
+    return "";
+  };
+  std::string target = "multi-user.target";
+  for (const char* d : kDirs) {
+    std::string p = std::string(d) + "/default.target";
+    std::string r = m_.fs.ResolvePath(p);
+    if (!r.empty()) {
+      target = Basename(r);
+      break;
+    }
+  }
+  std::vector<std::string> todo = {target};
+  std::set<std::string> seen;
+  while (!todo.empty() && seen.size() < 4096) {
+    std::string unit = todo.back();
+    todo.pop_back();
+    if (!seen.insert(unit).second) continue;
+    for (const char* d : kDirs)
+      for (const char* kind : {".wants", ".requires"})
+        for (const FileEntry* e : m_.fs.List(std::string(d) + "/" + unit + kind))
+          todo.push_back(Basename(e->tree_path));
+    std::string path = unit_path(unit);
+    if (path.empty()) continue;
+    auto text = m_.fs.Read(path, kMaxScriptBytes);
+    if (!text) continue;
+    std::string section, user, exec;
+    int exec_line = 0;
+    bool accept = false;
+    std::string service;
+    auto lines = Lines(*text);
+    for (size_t n = 0; n < lines.size(); ++n) {
+      std::string_view l = Trim(lines[n]);
+      if (l.empty() || l[0] == '#' || l[0] == ';') continue;
+      if (l[0] == '[') {
+        section = std::string(l);
+        continue;
+      }
+      size_t eq = l.find('=');
+      if (eq == std::string_view::npos) continue;
+      std::string key(Trim(l.substr(0, eq)));
+      std::string value(Trim(l.substr(eq + 1)));
+      if (key == "Wants" || key == "Requires" || key == "Also")
+        for (std::string_view w : Words(value)) todo.emplace_back(w);
+      if (section == "[Service]" && key == "User") user = value;
+      if (section == "[Service]" && key == "ExecStart") {
+        if (value.empty()) {
+          exec.clear();
+          continue;
+        }
+        size_t k = 0;
+        while (k < value.size() &&
+               std::string_view("-@+!:").find(value[k]) != std::string_view::npos)
+          ++k;
+        if (exec.empty()) {  // oneshot units may list several: the first is the daemon
+          exec = value.substr(k);
+          exec_line = static_cast<int>(n + 1);
+        }
+      }
+      if (section == "[Socket]" && key == "Accept") accept = UciBool(value).value_or(false);
+      if (section == "[Socket]" && key == "Service") service = value;
+    }
+    if (unit.ends_with(".socket")) {
+      std::string stem = unit.substr(0, unit.size() - 7);
+      todo.push_back(!service.empty() ? service : stem + (accept ? "@.service" : ".service"));
+      continue;
+    }
+    if (!exec.empty()) RunLine(path, exec_line, exec, "systemd", user, false);
+  }
+}
+
+void Interp::RunCron() {
+  bool crond = false;
+  for (const Started& s : m_.started)
+    crond = crond || s.program == "crond" || s.program == "cron" || s.program == "busybox-crond";
+  auto one = [&](const std::string& path, bool has_user, const std::string& owner) {
+    auto text = m_.fs.Read(path, kMaxScriptBytes);
+    if (!text) return;
+    auto lines = Lines(*text);
+    for (size_t n = 0; n < lines.size(); ++n) {
+      std::string_view l = Trim(lines[n]);
+      if (l.empty() || l[0] == '#') continue;
+      auto w = Words(l);
+      size_t fields = l[0] == '@' ? 1 : 5;
+      if (w.size() <= fields + (has_user ? 1 : 0)) continue;
+      if (fields == 5 && w[0].find('=') != std::string_view::npos) continue;  // VAR=value
+      std::string user = has_user ? std::string(w[fields]) : owner;
+      size_t start = static_cast<size_t>(w[fields + (has_user ? 1 : 0)].data() - l.data());
+      RunLine(path, static_cast<int>(n + 1), std::string(l.substr(start)), "cron", user, !crond);
+    }
+  };
+  one("/etc/crontab", true, "");
+  for (const FileEntry* e : m_.fs.List("/etc/cron.d")) one(RootFs::DevicePath(*e), true, "");
+  for (const char* dir : {"/etc/crontabs", "/var/spool/cron/crontabs"})
+    for (const FileEntry* e : m_.fs.List(dir))
+      one(RootFs::DevicePath(*e), false, Basename(e->tree_path));
+}
+
 }  // namespace
 
 void BuildBootGraph(DeviceModel& m) {
   Interp in(m);
   in.RunInittab();
+  in.RunSystemd();
   in.RunInetd();
+  in.RunCron();
   // One record per start site. Copies reached through every branch of an if/else or a case
   // with `*)` run whatever the condition is: they are not conditional.
   std::vector<Started> started = std::move(m.started);
