@@ -17,6 +17,8 @@ struct ScanOptions {
   std::optional<std::string> work_dir;
   // Directories of *.txt (user:password) and *.csv (vendor,user,password) credential lists.
   std::vector<std::string> credential_dirs;
+  // Directories of known-compromised private keys (*.key, with optional NAME.json notes).
+  std::vector<std::string> known_key_dirs;
   unsigned threads = 2;
   double seconds_per_slow_hash = 0.5;
   const Env* env = nullptr;  // clock and temp dirs; Env::Real() when null

@@ -18,6 +18,7 @@ Runner Setup_scan(CLI::App& app) {
     std::string out;
     std::string fail_on;
     std::vector<std::string> credentials;
+    std::vector<std::string> known_keys;
     std::string keep;
     bool verbose = false;
     bool no_colour = false;
@@ -45,6 +46,11 @@ Runner Setup_scan(CLI::App& app) {
                  "Directory of password lists: *.txt as user:password lines (the Mirai list's\n"
                  "format), *.csv as vendor,user,password (DefaultCreds format). Repeatable.\n"
                  "Default: $FIRMWARDEN_CREDENTIALS when set");
+  app.add_option("--known-keys", o->known_keys,
+                 "Directory of known-compromised private keys (*.key in PEM, with an optional\n"
+                 "NAME.json note beside each): keys and certificates in the image whose public\n"
+                 "key matches one are reported (KEY-02). Repeatable.\n"
+                 "Default: $FIRMWARDEN_KNOWN_KEYS when set");
   app.add_option("--keep", o->keep, "Unpack into DIR and keep it (default: a temporary directory)");
   app.add_flag("-v,--verbose", o->verbose, "Also list what starts at boot and the boot notes");
   app.add_flag("--no-color", o->no_colour, "No colour (also when NO_COLOR is set)");
@@ -71,6 +77,10 @@ Runner Setup_scan(CLI::App& app) {
     if (so.credential_dirs.empty())
       if (const char* env = std::getenv("FIRMWARDEN_CREDENTIALS"); env && *env)
         so.credential_dirs.push_back(env);
+    so.known_key_dirs = o->known_keys;
+    if (so.known_key_dirs.empty())
+      if (const char* env = std::getenv("FIRMWARDEN_KNOWN_KEYS"); env && *env)
+        so.known_key_dirs.push_back(env);
     if (!o->keep.empty()) so.work_dir = o->keep;
     bool tty = isatty(STDERR_FILENO) != 0;
     if (tty) fmt::print(stderr, "scanning {} …\n", o->image);
