@@ -289,6 +289,7 @@ TEST(Crypto, DropbearAndPuttyKeysMatchTheirPemTwin) {
   CryptoMaterial m = ScanOne(dropbear, "/etc/dropbear/dropbear_rsa_host_key");
   ASSERT_EQ(m.keys.size(), 1u);
   EXPECT_EQ(m.keys[0].format, "Dropbear");
+  EXPECT_FALSE(m.keys[0].embedded);  // a key file of its own, although binary
   EXPECT_EQ(m.keys[0].pub.bits, 1024);
   EXPECT_TRUE(m.keys[0].ssh_host_key);
   EXPECT_EQ(m.keys[0].pub.spki_sha256, twin.keys[0].pub.spki_sha256);

@@ -233,7 +233,8 @@ class Scanner {
           const CryptoLimits& limits)
       : data_(data), path_(path), out_(out), limits_(limits) {
     base_ = Basename(path);
-    embedded_ = IsElf(data) || data.substr(0, 4096).find('\0') != std::string_view::npos;
+    elf_ = IsElf(data);
+    binary_ = elf_ || data.substr(0, 4096).find('\0') != std::string_view::npos;
   }
 
   void Run() {
@@ -256,11 +257,14 @@ class Scanner {
     return true;
   }
 
+  // Inside a program, or inside some other binary at an offset: not a file of its own.
+  bool Embedded(uint64_t offset) const { return elf_ || (binary_ && offset > 0); }
+
   PrivateKey NewKey(uint64_t offset, std::string format) {
     PrivateKey k;
     k.path = path_;
     k.offset = offset;
-    k.embedded = embedded_;
+    k.embedded = Embedded(offset);
     k.format = std::move(format);
     k.ssh_host_key = IsSshHostKeyName(base_);
     return k;
@@ -271,7 +275,7 @@ class Scanner {
     Certificate c;
     c.path = path_;
     c.offset = offset;
-    c.embedded = embedded_;
+    c.embedded = Embedded(offset);
     c.der = der;
     auto name_text = [](const X509_NAME* n) {
       std::string s;
@@ -621,7 +625,8 @@ class Scanner {
   std::string base_;
   CryptoMaterial& out_;
   const CryptoLimits& limits_;
-  bool embedded_ = false;
+  bool elf_ = false;     // a program
+  bool binary_ = false;  // not text (a Dropbear or DER key file is binary too)
   bool full_noted_ = false;
 };
 

@@ -28,7 +28,7 @@ struct PublicKeyInfo {
 struct PrivateKey {
   std::string path;       // device path of the file it is in
   uint64_t offset = 0;    // byte offset of the object in that file
-  bool embedded = false;  // carved out of a program (ELF) or other binary, not a key file
+  bool embedded = false;  // inside a program (ELF) or at an offset in a binary: not a key file
   // "PEM RSA", "PEM EC", "PEM DSA", "PKCS#8", "encrypted PKCS#8", "OpenSSH", "PuTTY",
   // "Dropbear", "DER".
   std::string format;
