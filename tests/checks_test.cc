@@ -19,13 +19,19 @@ std::string ChecksDir() { return std::string(FIRMWARDEN_SOURCE_DIR) + "/tests/ch
 
 std::string CredentialsDir() { return t::SharedDir() + "/data/credentials"; }
 
+std::string KnownKeysDir() { return t::SharedDir() + "/data/credentials/known-ssh-keys"; }
+
 // Packs `spec` into a tarball and scans it.
 ScanResult ScanSpec(const std::string& spec_path, const t::TempDir& dir) {
   std::string tar = dir / "image.tar";
-  EXPECT_EQ(t::Run("python3 " + ChecksDir() + "/pack.py " + t::Sh(spec_path) + " " + t::Sh(tar)), 0)
+  // `gen` blocks may read the shared data (KEY-02 packs a known key from there).
+  EXPECT_EQ(t::Run("FIRMWARDEN_SHARED_DIR=" + t::Sh(t::SharedDir()) + " python3 " + ChecksDir() +
+                   "/pack.py " + t::Sh(spec_path) + " " + t::Sh(tar)),
+            0)
       << spec_path;
   ScanOptions o;
   if (t::Exists(CredentialsDir())) o.credential_dirs.push_back(CredentialsDir());
+  if (t::Exists(KnownKeysDir())) o.known_key_dirs.push_back(KnownKeysDir());
   auto r = Scan(tar, o);
   EXPECT_TRUE(r) << (r ? "" : r.error().message);
   return r ? std::move(*r) : ScanResult{};
@@ -67,6 +73,8 @@ TEST_P(CheckFixture, FiresOnItsPositiveFixture) {
   const std::string id = GetParam();
   if (id == "CRED-02" && !t::Exists(CredentialsDir()))
     GTEST_SKIP() << "needs the credential lists in " << CredentialsDir();
+  if (id == "KEY-02" && !t::Exists(KnownKeysDir()))
+    GTEST_SKIP() << "needs the known keys in " << KnownKeysDir();
   t::TempDir dir;
   ScanResult r = ScanSpec(ChecksDir() + "/" + id + ".fires", dir);
   std::vector<const Finding*> hits;

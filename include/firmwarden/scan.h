@@ -19,6 +19,8 @@ struct ScanOptions {
   std::vector<std::string> credential_dirs;
   // A TOML policy of accepted findings (see src/audit/policy.h and the README).
   std::optional<std::string> policy_file;
+  // Directories of known-compromised private keys (*.key, with optional NAME.json notes).
+  std::vector<std::string> known_key_dirs;
   unsigned threads = 2;
   double seconds_per_slow_hash = 0.5;
   const Env* env = nullptr;  // clock and temp dirs; Env::Real() when null

@@ -3,6 +3,7 @@
 // this registry (`firmwarden checks --markdown`).
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -19,6 +20,11 @@ struct AuditContext {
   std::vector<Credential> credentials;  // the dictionary; empty when none was given
   unsigned threads = 2;
   double seconds_per_slow_hash = 0.5;  // cap for bcrypt/yescrypt/SHA-crypt with many rounds
+  // The audit date (unix seconds) that certificate validity is judged against; from Env.
+  int64_t now = 0;
+  // Directories of known-compromised private keys (*.key, PEM; an optional NAME.json beside
+  // NAME.key describes it): KEY-02 matches the image's keys and certificates against them.
+  std::vector<std::string> known_key_dirs;
 };
 
 class Findings {

@@ -58,6 +58,13 @@ Result<ScanResult> Scan(const std::string& image_path, const ScanOptions& option
   audit::AuditContext ctx;
   ctx.threads = options.threads;
   ctx.seconds_per_slow_hash = options.seconds_per_slow_hash;
+  ctx.now = std::chrono::duration_cast<std::chrono::seconds>(env.now().time_since_epoch()).count();
+  for (const std::string& d : options.known_key_dirs) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(d, ec))
+      return Fail(ErrorCode::kIo, fmt::format("known-keys directory {} does not exist", d));
+    ctx.known_key_dirs.push_back(d);
+  }
   for (const std::string& d : options.credential_dirs) {
     auto c = audit::LoadCredentials(d);
     if (!c) return std::unexpected(c.error());

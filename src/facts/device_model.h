@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "facts/crypto_material.h"
 #include "facts/rootfs.h"
 #include "firmwarden/unpack.h"
 
@@ -75,6 +76,11 @@ struct DeviceModel {
   std::map<std::string, std::string> busybox_applets;
   // Strings the image says about itself (hostname, model, vendor) for the password dictionary.
   std::vector<std::string> identity_strings;
+  // Private keys and certificates anywhere in the image (key files, PEM carved from binaries…),
+  // and what the crypto-material builder could not read.
+  std::vector<PrivateKey> keys;
+  std::vector<Certificate> certs;
+  std::vector<std::string> crypto_notes;
 };
 
 // Builds every fact from an unpacked image. `out_dir` is the directory Unpack() wrote into.
@@ -85,5 +91,6 @@ void BuildAccounts(DeviceModel& m);
 void BuildBusyBox(DeviceModel& m);
 void BuildBootGraph(DeviceModel& m);
 void BuildIdentity(DeviceModel& m);
+void BuildCryptoMaterial(DeviceModel& m);
 
 }  // namespace firmwarden::facts

@@ -5,13 +5,23 @@ Spec format, one block per entry:
   === file PATH [mode=0644] [uid=0] [gid=0] [elf]   followed by the content lines
   === dir PATH [mode=0755]
   === link PATH -> TARGET
+  === b64 PATH [mode=0644] [uid=0] [gid=0] [elf]    followed by base64 lines: binary content
+  === gen PATH [mode=0644] [uid=0] [gid=0] [elf]    followed by a /bin/sh script: its stdout
 Every entry is owned by root unless uid/gid say otherwise; `elf` prefixes the content with an ELF
-header so that the file counts as a program. Lines starting with "#" before the first block are
-comments. Usage: pack.py SPEC OUT.tar
+header (16 bytes) so that the file counts as a program. Lines starting with "#" before the first
+block are comments.
+
+`gen` scripts run at pack time (set -e), in order, all in one scratch directory per spec, so a later
+block can output what an earlier one generated (`openssl req ... -keyout key.pem` in one block,
+`cat key.pem` in the next). They see the environment, e.g. $FIRMWARDEN_SHARED_DIR. A failing script
+fails the pack. Usage: pack.py SPEC OUT.tar
 """
+import base64
 import io
+import subprocess
 import sys
 import tarfile
+import tempfile
 
 
 def main(spec_path, out_path):
@@ -40,6 +50,14 @@ def main(spec_path, out_path):
             cur = e
         elif cur is not None:
             cur["lines"].append(raw)
+    scratch = tempfile.TemporaryDirectory(prefix="pack-")
+    for e in entries:
+        if e["kind"] == "b64":
+            e["data"] = base64.b64decode("".join(line.strip() for line in e["lines"]))
+        elif e["kind"] == "gen":
+            script = "set -e\n" + "\n".join(e["lines"]) + "\n"
+            e["data"] = subprocess.run(["/bin/sh", "-c", script], cwd=scratch.name, check=True,
+                                       stdout=subprocess.PIPE).stdout
     dirs = set()
     with tarfile.open(out_path, "w", format=tarfile.GNU_FORMAT) as tar:
         def add_dir(path, mode=0o755):
@@ -74,10 +92,13 @@ def main(spec_path, out_path):
                 ti.mode = 0o777
                 tar.addfile(ti)
                 continue
-            lines = e["lines"]
-            while lines and lines[-1] == "":
-                lines.pop()
-            data = ("\n".join(lines) + ("\n" if lines else "")).encode()
+            if "data" in e:
+                data = e["data"]
+            else:
+                lines = e["lines"]
+                while lines and lines[-1] == "":
+                    lines.pop()
+                data = ("\n".join(lines) + ("\n" if lines else "")).encode()
             if e["elf"]:
                 data = b"\x7fELF\x01\x01\x01" + b"\x00" * 9 + data
             ti.size = len(data)

@@ -1,5 +1,6 @@
 // SSH: SSH-01 root and password login (sshd_config semantics, Dropbear arguments and OpenWrt
-// uci), SSH-03 host keys generated once and shipped in the image.
+// uci), SSH-02 weak algorithms and host keys, SSH-03 host keys generated once and shipped in the
+// image.
 #include <fmt/format.h>
 
 #include <map>
@@ -110,6 +111,67 @@ void Ssh03(const DeviceModel& m, const AuditContext&, Findings& out) {
   }
 }
 
+// The weak algorithm names of one sshd_config list, as written.
+std::vector<std::string> WeakAlgorithms(std::string_view keyword, std::string_view list) {
+  std::vector<std::string> weak;
+  if (list.starts_with('-')) return weak;  // removes from the defaults
+  if (list.starts_with('+') || list.starts_with('^')) list.remove_prefix(1);
+  for (std::string_view a : facts::Split(list, ',')) {
+    std::string n = facts::Lower(facts::Trim(a));
+    bool bad = false;
+    if (keyword == "ciphers")
+      bad = n == "3des-cbc" || n.starts_with("arcfour") || n.starts_with("blowfish") ||
+            n.starts_with("cast128") || n.ends_with("-cbc") || n.find("-cbc@") != std::string::npos;
+    else if (keyword == "macs")
+      bad = n.starts_with("hmac-md5") || n.find("-96") != std::string::npos;
+    else if (keyword == "kexalgorithms")
+      bad = n.starts_with("diffie-hellman-group1-") || n.starts_with("gss-group1-");
+    if (bad) weak.push_back(n);
+  }
+  return weak;
+}
+
+void Ssh02(const DeviceModel& m, const AuditContext&, Findings& out) {
+  const std::string config = "/etc/ssh/sshd_config";
+  if (auto text = m.fs.Read(config, 1 << 20)) {
+    auto lines = facts::Lines(*text);
+    for (size_t n = 0; n < lines.size(); ++n) {
+      std::string_view l = facts::Trim(lines[n]);
+      if (l.empty() || l[0] == '#') continue;
+      size_t split = l.find_first_of(" \t=");
+      if (split == std::string_view::npos) continue;
+      std::string keyword = facts::Lower(l.substr(0, split));
+      if (keyword == "match") break;  // sshd reads the global section only up to here
+      if (keyword != "ciphers" && keyword != "macs" && keyword != "kexalgorithms") continue;
+      std::string_view value = l.substr(split);
+      while (!value.empty() && (value[0] == ' ' || value[0] == '\t' || value[0] == '='))
+        value.remove_prefix(1);
+      value = facts::Trim(value.substr(0, value.find_first_of(" \t#")));
+      auto weak = WeakAlgorithms(keyword, value);
+      if (weak.empty()) continue;
+      std::string names;
+      for (const std::string& w : weak) names += (names.empty() ? "" : ", ") + w;
+      out.Add(fmt::format("sshd enables weak {}: {}",
+                          keyword == "ciphers" ? "ciphers"
+                          : keyword == "macs"  ? "MACs"
+                                               : "key exchange",
+                          names),
+              facts::SourceRef{config, static_cast<int>(n + 1), std::string(l)});
+    }
+  }
+  for (const facts::PrivateKey& k : m.keys) {
+    if (!k.ssh_host_key) continue;
+    if (k.pub.type == "DSA")
+      out.Add(fmt::format("DSA SSH host key {} ({} bits): ssh-dss is limited to 1024 bits and "
+                          "SHA-1, and disabled by current OpenSSH",
+                          k.path, k.pub.bits),
+              k.path, "SPKI SHA-256 " + k.pub.spki_sha256);
+    else if (k.pub.type == "RSA" && k.pub.bits > 0 && k.pub.bits < 2048)
+      out.Add(fmt::format("{}-bit RSA SSH host key {}", k.pub.bits, k.path), k.path,
+              "SPKI SHA-256 " + k.pub.spki_sha256);
+  }
+}
+
 }  // namespace
 
 extern const Check kSsh01{
@@ -122,6 +184,19 @@ extern const Check kSsh01{
     "with -w -s, or set RootPasswordAuth off in /etc/config/dropbear.",
     {"5.1-1, 5.1-3, 5.5-4, 5.6-7", "", "I.2(b), I.2(d)", "", "LA", "AUM-2, ACM-2"},
     Ssh01};
+
+extern const Check kSsh02{
+    "SSH-02",
+    "Weak SSH algorithms or host keys",
+    Severity::kMedium,
+    "CBC-mode and RC4 ciphers, MD5 and truncated MACs, 1024-bit Diffie-Hellman group 1 and DSA or "
+    "short RSA host keys are broken or within reach of a well-funded attacker; a client that "
+    "offers them can be downgraded.",
+    "Limit Ciphers to chacha20-poly1305 and AES-GCM/CTR, MACs to the SHA-2 ETM variants, "
+    "KexAlgorithms to curve25519 and group14/16 with SHA-2; use Ed25519, ECDSA or RSA-3072 host "
+    "keys.",
+    {"5.5-1, 5.1-3", "", "I.2(e)", "", "DP", "SCM-2, SCM-3, CRY-1"},
+    Ssh02};
 
 extern const Check kSsh03{
     "SSH-03",

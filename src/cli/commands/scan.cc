@@ -18,6 +18,7 @@ Runner Setup_scan(CLI::App& app) {
     std::string out;
     std::string fail_on;
     std::vector<std::string> credentials;
+    std::vector<std::string> known_keys;
     std::string keep;
     std::string policy;
     bool verbose = false;
@@ -51,6 +52,11 @@ Runner Setup_scan(CLI::App& app) {
                  "(required), expires (date). Suppressed findings are reported apart and do not\n"
                  "count for --fail-on")
       ->check(CLI::ExistingFile);
+  app.add_option("--known-keys", o->known_keys,
+                 "Directory of known-compromised private keys (*.key in PEM, with an optional\n"
+                 "NAME.json note beside each): keys and certificates in the image whose public\n"
+                 "key matches one are reported (KEY-02). Repeatable.\n"
+                 "Default: $FIRMWARDEN_KNOWN_KEYS when set");
   app.add_option("--keep", o->keep, "Unpack into DIR and keep it (default: a temporary directory)");
   app.add_flag("-v,--verbose", o->verbose, "Also list what starts at boot and the boot notes");
   app.add_flag("--no-color", o->no_colour, "No colour (also when NO_COLOR is set)");
@@ -77,6 +83,10 @@ Runner Setup_scan(CLI::App& app) {
     if (so.credential_dirs.empty())
       if (const char* env = std::getenv("FIRMWARDEN_CREDENTIALS"); env && *env)
         so.credential_dirs.push_back(env);
+    so.known_key_dirs = o->known_keys;
+    if (so.known_key_dirs.empty())
+      if (const char* env = std::getenv("FIRMWARDEN_KNOWN_KEYS"); env && *env)
+        so.known_key_dirs.push_back(env);
     if (!o->keep.empty()) so.work_dir = o->keep;
     if (!o->policy.empty()) so.policy_file = o->policy;
     bool tty = isatty(STDERR_FILENO) != 0;
