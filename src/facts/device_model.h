@@ -10,6 +10,7 @@
 
 #include "facts/crypto_material.h"
 #include "facts/rootfs.h"
+#include "facts/secrets.h"
 #include "firmwarden/unpack.h"
 
 namespace firmwarden::facts {
@@ -74,6 +75,7 @@ struct DeviceModel {
   std::vector<std::string> boot_notes;  // what the boot-graph builder could not follow, and why
   // BusyBox applets the image provides: name -> the busybox binary's device path.
   std::map<std::string, std::string> busybox_applets;
+  std::vector<Secret> secrets;  // hard-coded passwords, credentials in URLs, API keys
   // Strings the image says about itself (hostname, model, vendor) for the password dictionary.
   std::vector<std::string> identity_strings;
   // Private keys and certificates anywhere in the image (key files, PEM carved from binaries…),
@@ -91,6 +93,7 @@ void BuildAccounts(DeviceModel& m);
 void BuildBusyBox(DeviceModel& m);
 void BuildBootGraph(DeviceModel& m);
 void BuildIdentity(DeviceModel& m);
+// BuildSecrets is declared in facts/secrets.h.
 void BuildCryptoMaterial(DeviceModel& m);
 
 }  // namespace firmwarden::facts
