@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "facts/elf.h"
 #include "facts/rootfs.h"
 #include "firmwarden/unpack.h"
 
@@ -75,7 +76,13 @@ struct DeviceModel {
   std::map<std::string, std::string> busybox_applets;
   // Strings the image says about itself (hostname, model, vendor) for the password dictionary.
   std::vector<std::string> identity_strings;
+  // Every regular file that starts with \x7fELF (up to kMaxElfFileBytes), keyed by device path.
+  // Files that failed to parse are absent here and named in elf_notes.
+  std::map<std::string, ElfInfo> elves;
+  std::vector<std::string> elf_notes;
 };
+
+inline constexpr uint64_t kMaxElfFileBytes = 64ULL << 20;
 
 // Builds every fact from an unpacked image. `out_dir` is the directory Unpack() wrote into.
 std::unique_ptr<DeviceModel> BuildModel(const Unpacked& unpacked, const std::string& out_dir);
@@ -85,5 +92,6 @@ void BuildAccounts(DeviceModel& m);
 void BuildBusyBox(DeviceModel& m);
 void BuildBootGraph(DeviceModel& m);
 void BuildIdentity(DeviceModel& m);
+void BuildElf(DeviceModel& m);  // parses on up to two threads; results do not depend on order
 
 }  // namespace firmwarden::facts
