@@ -93,7 +93,7 @@ using Judge = std::function<Verdict(const std::string& path, const ElfInfo&, con
 
 // Per-binary findings for prominent binaries, one aggregate for the rest.
 void Report(const DeviceModel& m, Findings& out, const Judge& judge, std::string_view summary,
-            Severity aggregate) {
+            Severity aggregate, std::string_view noun = "ELF executables and libraries") {
   auto prominent = Prominent(m);
   size_t total = 0;
   std::vector<std::string> hits;
@@ -223,7 +223,7 @@ void Hard04(const DeviceModel& m, const AuditContext&, Findings& out) {
         v.severity = Severity::kMedium;
         return v;
       },
-      "are not position-independent (ET_EXEC)", Severity::kLow);
+      "are not position-independent (ET_EXEC)", Severity::kLow, "ELF executables");
 }
 
 // libc calls that _FORTIFY_SOURCE replaces with a checked __*_chk variant.
