@@ -1,5 +1,6 @@
 // Binary hardening, checksec semantics over the ELF facts: HARD-01 NX, HARD-02 stack canary,
-// HARD-03 RELRO, HARD-04 PIE, HARD-05 FORTIFY, HARD-06 RPATH/RUNPATH, HARD-07 release hygiene.
+// HARD-03 RELRO, HARD-04 PIE, HARD-05 FORTIFY, HARD-06 RPATH/RUNPATH, HARD-07 release hygiene;
+// HARD-08 lists network daemons that import dangerous functions, for review.
 //
 // Not flooding: a firmware image has hundreds of ELF files built the same way, so each check
 // reports every *prominent* binary on its own (started at boot according to the boot graph, or
@@ -335,6 +336,29 @@ void Hard07(const DeviceModel& m, const AuditContext&, Findings& out) {
       "are unstripped, carry debug information or are sanitizer builds", Severity::kInfo);
 }
 
+// Calls that are the usual root cause in network daemons: unbounded copies and command execution.
+constexpr std::string_view kDangerous[] = {"gets",   "strcpy", "strcat", "sprintf", "vsprintf",
+                                           "system", "popen",  "execl",  "execlp",  "execle"};
+
+void Hard08(const DeviceModel& m, const AuditContext&, Findings& out) {
+  auto prominent = Prominent(m);
+  for (const auto& [path, p] : prominent) {
+    if (!p.network) continue;
+    const ElfInfo& e = m.elves.at(path);
+    std::vector<std::string_view> calls;
+    for (std::string_view f : kDangerous)
+      if (e.Imports(f)) calls.push_back(f);
+    if (calls.empty()) continue;
+    std::string list;
+    for (std::string_view c : calls) list += (list.empty() ? "" : ", ") + std::string(c);
+    Finding& f = out.Add(fmt::format("{} ({}) is network-facing and imports {}: review and fuzz "
+                                     "these call sites first",
+                                     path, Why(p), list),
+                         path, p.first_source);
+    f.verdict = false;
+  }
+}
+
 }  // namespace
 
 // The rationale strings are concatenated at compile time through these macros so that the
@@ -436,5 +460,18 @@ extern const Check kHard07{
     "debug information in separate files off the device; never ship sanitizer builds.",
     {"5.6-6", "", "I.2(j)", "", "", ""},
     Hard07};
+
+extern const Check kHard08{
+    "HARD-08",
+    "Network-facing program imports dangerous functions",
+    Severity::kInfo,
+    "A daemon that the boot graph starts as a network service (web server, telnet, SSH, UPnP, "
+    "DNS/DHCP, anything under inetd) and that calls gets, strcpy, strcat, sprintf, system, popen "
+    "or execl* is where remote overflows and command injections are usually found. This is a "
+    "prioritisation list for code review and fuzzing, not a verdict: the calls may be safe.",
+    "Review each call site for bounded lengths and for user input reaching a shell; prefer "
+    "snprintf/strlcpy and execve with a fixed argument vector.",
+    {"5.13-1", "", "I.2(k)", "", "", "GEC-6"},
+    Hard08};
 
 }  // namespace firmwarden::audit
