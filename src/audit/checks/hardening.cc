@@ -289,7 +289,11 @@ void Hard06(const DeviceModel& m, const AuditContext&, Findings& out) {
             else if (const FileEntry* de = m.fs.Resolve(d);
                      de != nullptr && de->type == EntryType::kDir && (de->mode & 0002) != 0)
               why = fmt::format("a world-writable directory (mode {:04o})", de->mode);
-            if (!why.empty()) bad.push_back(fmt::format("{} '{}': {}", tag, d, why));
+            if (why.empty()) continue;
+            bad.push_back(fmt::format("{} '{}': {}", tag, d, why));
+            if (v.kind.empty())
+              v.kind =
+                  d.empty() ? "empty " + std::string(tag) : std::string(tag) + " " + std::string(d);
           }
         };
         if (e.has_rpath) judge_list("DT_RPATH", e.rpath);
