@@ -11,7 +11,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string in(reinterpret_cast<const char*>(data), size);
   (void)firmwarden::facts::ParseElf(in);
   if (size >= 6) {
-    in.replace(0, 4, "\x7f" "ELF");
+    in.replace(0, 4,
+               "\x7f"
+               "ELF");
     in[4] = static_cast<char>(1 + (data[4] & 1));
     in[5] = static_cast<char>(1 + (data[5] & 1));
     if (auto e = firmwarden::facts::ParseElf(in)) {
