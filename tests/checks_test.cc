@@ -131,6 +131,36 @@ TEST(Checks, TelnetWithAShellIsCriticalAndNamesTheInittabLine) {
   EXPECT_EQ(hits[0]->evidence, "::respawn:/usr/sbin/telnetd -F -l /bin/sh");
 }
 
+// Hardening checks: the started daemon on its own at the check's severity, every other program
+// folded into one lower-severity finding that counts them.
+TEST(Checks, HardeningNamesStartedProgramsAndFoldsTheRest) {
+  t::TempDir dir;
+  ScanResult r = ScanSpec(ChecksDir() + "/HARD-04.fires", dir);
+  auto hits = Of(r, "HARD-04");
+  ASSERT_EQ(hits.size(), 2u);
+  const Finding* own = hits[0]->path == "/usr/sbin/svcd" ? hits[0] : hits[1];
+  const Finding* folded = own == hits[0] ? hits[1] : hits[0];
+  EXPECT_EQ(own->severity, Severity::kMedium);
+  EXPECT_NE(own->message.find("started at boot as svcd"), std::string::npos) << own->message;
+  EXPECT_EQ(own->evidence, "/etc/inittab:2: ::respawn:/usr/sbin/svcd -f");
+  EXPECT_EQ(folded->severity, Severity::kLow);
+  EXPECT_EQ(folded->path, "/usr/bin/tool");
+  EXPECT_NE(folded->message.find("1 of 1 other ELF executables"), std::string::npos)
+      << folded->message;
+}
+
+TEST(Checks, SetuidOriginRunpathIsReportedOnItsOwn) {
+  t::TempDir dir;
+  ScanResult r = ScanSpec(ChecksDir() + "/HARD-06.fires", dir);
+  bool setuid = false;
+  for (const Finding* f : Of(r, "HARD-06"))
+    if (f->path == "/usr/bin/suidtool") {
+      setuid = true;
+      EXPECT_NE(f->message.find("$ORIGIN"), std::string::npos) << f->message;
+    }
+  EXPECT_TRUE(setuid);
+}
+
 // ---- the boot graph, through small images ----
 
 constexpr const char* kBase = R"(=== file etc/passwd

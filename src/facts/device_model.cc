@@ -52,6 +52,7 @@ std::unique_ptr<DeviceModel> BuildModel(const Unpacked& unpacked, const std::str
   BuildBootGraph(*m);
   BuildSecrets(*m);
   BuildCryptoMaterial(*m);
+  BuildElf(*m);
   return m;
 }
 

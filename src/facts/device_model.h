@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "facts/crypto_material.h"
+#include "facts/elf.h"
 #include "facts/rootfs.h"
 #include "facts/secrets.h"
 #include "firmwarden/unpack.h"
@@ -83,7 +84,13 @@ struct DeviceModel {
   std::vector<PrivateKey> keys;
   std::vector<Certificate> certs;
   std::vector<std::string> crypto_notes;
+  // Every regular file that starts with \x7fELF (up to kMaxElfFileBytes), keyed by device path.
+  // Files that failed to parse are absent here and named in elf_notes.
+  std::map<std::string, ElfInfo> elves;
+  std::vector<std::string> elf_notes;
 };
+
+inline constexpr uint64_t kMaxElfFileBytes = 64ULL << 20;
 
 // Builds every fact from an unpacked image. `out_dir` is the directory Unpack() wrote into.
 std::unique_ptr<DeviceModel> BuildModel(const Unpacked& unpacked, const std::string& out_dir);
@@ -95,5 +102,6 @@ void BuildBootGraph(DeviceModel& m);
 void BuildIdentity(DeviceModel& m);
 // BuildSecrets is declared in facts/secrets.h.
 void BuildCryptoMaterial(DeviceModel& m);
+void BuildElf(DeviceModel& m);  // parses on up to two threads; results do not depend on order
 
 }  // namespace firmwarden::facts
