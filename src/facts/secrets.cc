@@ -29,25 +29,30 @@ constexpr Rule kRules[] = {
      0},
     // scheme://user:password@host
     {"url-credentials", false, true,
-     R"re((?i)\b(?:https?|ftp|ftps|mqtts?|rtsp|smb|tftp)://[A-Za-z0-9._%\-]{1,64}:([^@\s/$'"`]{3,64})@[A-Za-z0-9.\-]+)re", 1},
+     R"re((?i)\b(?:https?|ftp|ftps|mqtts?|rtsp|smb|tftp)://[A-Za-z0-9._%\-]{1,64}:([^@\s/$'"`]{3,64})@[A-Za-z0-9.\-]+)re",
+     1},
     // Tools given a password on the command line.
     {"command-line-password", false, true,
-     R"re((?:\bsshpass\s+-p\s*|--password[= ]|\bcurl\b[^\n|;]*\s-u\s+[^:\s]+:)(["']?)([^\s"'$]{3,64})\1)re", 2},
+     R"re((?:\bsshpass\s+-p\s*|--password[= ]|\bcurl\b[^\n|;]*\s-u\s+[^:\s]+:)(["']?)([^\s"'$]{3,64})\1)re",
+     2},
     {"aws-access-key", true, false, R"re(\b(AKIA[0-9A-Z]{16})\b)re", 1},
     {"google-api-key", true, false, R"re(\b(AIza[0-9A-Za-z_\-]{35}))re", 1},
     {"slack-token", true, false, R"re(\b(xox[abprs]-[0-9A-Za-z\-]{10,72}))re", 1},
-    {"github-token", true, false, R"re(\b(ghp_[0-9A-Za-z]{36}|github_pat_[0-9A-Za-z_]{40,90}))re", 1},
-    {"azure-shared-access-key", true, false, R"re((SharedAccessKey=)([A-Za-z0-9+/]{30,}={0,2}))re", 2},
+    {"github-token", true, false, R"re(\b(ghp_[0-9A-Za-z]{36}|github_pat_[0-9A-Za-z_]{40,90}))re",
+     1},
+    {"azure-shared-access-key", true, false, R"re((SharedAccessKey=)([A-Za-z0-9+/]{30,}={0,2}))re",
+     2},
     {"stripe-secret-key", true, false, R"re(\b(sk_live_[0-9A-Za-z]{24,99}))re", 1},
 };
 
 // Values that are placeholders, not secrets.
 bool Placeholder(std::string_view v) {
   std::string l = Lower(v);
-  static const char* kWords[] = {"password", "passwd", "secret", "token", "changeme_please",
-                                 "none", "null", "empty", "xxxx", "****", "example", "your",
-                                 "<", "%s", "%d", "undefined", "true", "false", "required",
-                                 "optional", "string", "value"};
+  static const char* kWords[] = {"password",  "passwd", "secret", "token",    "changeme_please",
+                                 "none",      "null",   "empty",  "xxxx",     "****",
+                                 "example",   "your",   "<",      "%s",       "%d",
+                                 "undefined", "true",   "false",  "required", "optional",
+                                 "string",    "value"};
   for (const char* w : kWords)
     if (l.find(w) != std::string::npos) return true;
   if (std::all_of(l.begin(), l.end(), [&l](char c) { return c == l[0]; })) return true;
@@ -70,8 +75,7 @@ const std::vector<std::unique_ptr<Compiled>>& Rules() {
       int err = 0;
       PCRE2_SIZE off = 0;
       c->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(r.pattern), PCRE2_ZERO_TERMINATED,
-                              PCRE2_MULTILINE,
-                              &err, &off, nullptr);
+                              PCRE2_MULTILINE, &err, &off, nullptr);
       if (c->code) pcre2_jit_compile(c->code, PCRE2_JIT_COMPLETE);
       rules.push_back(std::move(c));
     }
@@ -123,7 +127,9 @@ void ScanBufferForSecrets(std::string_view data, const std::string& path, bool t
       s.cloud = rule.cloud;
       s.path = path;
       s.offset = b;
-      if (text) s.line = 1 + static_cast<int>(std::count(data.begin(), data.begin() + static_cast<long>(b), '\n'));
+      if (text)
+        s.line = 1 + static_cast<int>(
+                         std::count(data.begin(), data.begin() + static_cast<long>(b), '\n'));
       std::string excerpt(data.substr(b, std::min<size_t>(e - b, 120)));
       // Mask all but the first 2 characters of the value.
       size_t at = vb - b;

@@ -29,11 +29,14 @@ void Kern02(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
 }  // namespace
 
 extern const Check kKern02{
-    "KERN-02", "Unsigned kernel modules", Severity::kLow,
+    "KERN-02",
+    "Unsigned kernel modules",
+    Severity::kLow,
     "Without module signatures (and MODULE_SIG_FORCE) anyone who can write to the module "
     "directory can load code into the kernel.",
     "Sign modules at build time and enable CONFIG_MODULE_SIG_FORCE; ship only the modules the "
     "product needs.",
-    {"5.7-1, 5.6-6", "", "I.2(f), I.2(j)", "", "", "GEC-8"}, Kern02};
+    {"5.7-1, 5.6-6", "", "I.2(f), I.2(j)", "", "", "GEC-8"},
+    Kern02};
 
 }  // namespace firmwarden::audit

@@ -18,12 +18,12 @@ struct Daemon {
   const char* drop;  // option that names the user to run as ("" when it has none)
 };
 constexpr Daemon kNetworkDaemons[] = {
-    {"httpd", "-u"},       {"lighttpd", ""},   {"mini_httpd", "-u"}, {"thttpd", "-u"},
-    {"boa", ""},           {"goahead", ""},    {"uhttpd", ""},       {"nginx", ""},
-    {"dnsmasq", "-u"},     {"vsftpd", ""},     {"proftpd", ""},      {"pure-ftpd", ""},
-    {"snmpd", "-u"},       {"mini_snmpd", ""}, {"miniupnpd", ""},    {"mosquitto", ""},
-    {"smbd", ""},          {"nmbd", ""},       {"tftpd", "-u"},      {"in.tftpd", "-u"},
-    {"udhcpd", ""},        {"ntpd", "-u"},     {"avahi-daemon", ""}, {"cwmpd", ""},
+    {"httpd", "-u"},   {"lighttpd", ""},   {"mini_httpd", "-u"}, {"thttpd", "-u"},
+    {"boa", ""},       {"goahead", ""},    {"uhttpd", ""},       {"nginx", ""},
+    {"dnsmasq", "-u"}, {"vsftpd", ""},     {"proftpd", ""},      {"pure-ftpd", ""},
+    {"snmpd", "-u"},   {"mini_snmpd", ""}, {"miniupnpd", ""},    {"mosquitto", ""},
+    {"smbd", ""},      {"nmbd", ""},       {"tftpd", "-u"},      {"in.tftpd", "-u"},
+    {"udhcpd", ""},    {"ntpd", "-u"},     {"avahi-daemon", ""}, {"cwmpd", ""},
 };
 
 void Fs03(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
@@ -56,15 +56,15 @@ void Fs04(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
     const std::string& l = s.source.text;
     if (l.empty() || !seen.insert({s.source.path, s.source.line}).second) continue;
     bool fetch = l.find("wget ") != std::string::npos || l.find("curl ") != std::string::npos ||
-                 l.find("tftp ") != std::string::npos || l.find("uclient-fetch ") != std::string::npos;
+                 l.find("tftp ") != std::string::npos ||
+                 l.find("uclient-fetch ") != std::string::npos;
     size_t pipe = l.find('|');
-    bool to_shell = pipe != std::string::npos &&
-                    (l.find("sh", pipe) != std::string::npos);
-    bool from_tmp = (s.binary.empty() || s.binary.starts_with("/tmp/") ||
-                     s.binary.starts_with("/var/")) &&
-                    !s.argv.empty() &&
-                    (s.argv[0].starts_with("/tmp/") || s.argv[0].starts_with("/var/") ||
-                     s.argv[0].starts_with("/data/"));
+    bool to_shell = pipe != std::string::npos && (l.find("sh", pipe) != std::string::npos);
+    bool from_tmp =
+        (s.binary.empty() || s.binary.starts_with("/tmp/") || s.binary.starts_with("/var/")) &&
+        !s.argv.empty() &&
+        (s.argv[0].starts_with("/tmp/") || s.argv[0].starts_with("/var/") ||
+         s.argv[0].starts_with("/data/"));
     if ((fetch && to_shell) || from_tmp) {
       out.Add(fmt::format("{} runs {} ({})", s.via == "cron" ? "cron" : "the boot sequence",
                           fetch && to_shell ? "code downloaded from the network through a shell"
@@ -83,9 +83,10 @@ void Log01(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
   if (m.fs.empty()) return;
   // systemd logs through journald without a unit we would see started.
   if (facts::Basename(m.fs.ResolvePath("/sbin/init")) == "systemd") return;
-  Finding& f = out.Add("no logging daemon is started at boot: security events (logins, failed "
-                       "authentication) are not recorded",
-                       "/etc/inittab");
+  Finding& f = out.Add(
+      "no logging daemon is started at boot: security events (logins, failed "
+      "authentication) are not recorded",
+      "/etc/inittab");
   f.verdict = false;
   f.confidence = Confidence::kMedium;
 }
@@ -93,26 +94,35 @@ void Log01(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
 }  // namespace
 
 extern const Check kFs03{
-    "FS-03", "Network daemon runs as root", Severity::kMedium,
+    "FS-03",
+    "Network daemon runs as root",
+    Severity::kMedium,
     "A network-facing daemon started as root with no option to drop privileges turns any memory "
     "bug in it into full control of the device.",
     "Run daemons as dedicated unprivileged users (-u, User=, start-stop-daemon -c) and give them "
     "only the capabilities they need.",
-    {"5.6-7", "", "I.2(d), I.2(j)", "", "LA", "ACM-2"}, Fs03};
+    {"5.6-7", "", "I.2(d), I.2(j)", "", "LA", "ACM-2"},
+    Fs03};
 
 extern const Check kFs04{
-    "FS-04", "Remote code run at boot or by cron", Severity::kHigh,
+    "FS-04",
+    "Remote code run at boot or by cron",
+    Severity::kHigh,
     "Piping a download into a shell, or running programs from /tmp or /var at boot, executes "
     "whatever the network or a local user put there, with no integrity check.",
     "Ship the code in the signed image, or verify a signature before running anything fetched.",
-    {"5.3-7, 5.7-1", "", "I.2(f)", "", "SU", "SUM-2"}, Fs04};
+    {"5.3-7, 5.7-1", "", "I.2(f)", "", "SU", "SUM-2"},
+    Fs04};
 
 extern const Check kLog01{
-    "LOG-01", "No security logging", Severity::kInfo,
+    "LOG-01",
+    "No security logging",
+    Severity::kInfo,
     "Without a logging daemon, authentication events and attacks leave no trace: the device cannot "
     "monitor its own security state (CRA Annex I.2(l)).",
     "Start a syslog daemon (with a persistent or remote target) and make the login services log "
     "authentication events.",
-    {"", "", "I.2(l)", "", "CSA", "LGM-1, LGM-2"}, Log01};
+    {"", "", "I.2(l)", "", "CSA", "LGM-1, LGM-2"},
+    Log01};
 
 }  // namespace firmwarden::audit

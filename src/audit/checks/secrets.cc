@@ -10,8 +10,8 @@ namespace {
 void Sec01(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
   for (const facts::Secret& s : m.secrets) {
     if (s.cloud) continue;
-    Finding& f = out.Add(fmt::format("hard-coded credential ({}) in {}", s.rule, s.path), s.path,
-                         s.excerpt);
+    Finding& f =
+        out.Add(fmt::format("hard-coded credential ({}) in {}", s.rule, s.path), s.path, s.excerpt);
     f.line = s.line;
     f.confidence = Confidence::kMedium;
   }
@@ -30,19 +30,25 @@ void Sec02(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
 }  // namespace
 
 extern const Check kSec01{
-    "SEC-01", "Hard-coded credential in a script or configuration file", Severity::kHigh,
+    "SEC-01",
+    "Hard-coded credential in a script or configuration file",
+    Severity::kHigh,
     "A password, token or key written into a script, a configuration file or a URL is the same "
     "on every unit and readable by anyone who downloads the firmware.",
     "Move credentials to per-device provisioning (generated at manufacture or first boot, stored "
     "outside the image); never put them on command lines or in URLs.",
-    {"5.4-3", "", "I.2(d), I.2(e)", "", "DP", "SSM-3, CCK-1"}, Sec01};
+    {"5.4-3", "", "I.2(d), I.2(e)", "", "DP", "SSM-3, CCK-1"},
+    Sec01};
 
 extern const Check kSec02{
-    "SEC-02", "Cloud or API secret in the image", Severity::kCritical,
+    "SEC-02",
+    "Cloud or API secret in the image",
+    Severity::kCritical,
     "An AWS, Google, Azure, Slack, GitHub or payment API secret in firmware gives whoever extracts "
     "it the vendor's cloud access, often for the whole fleet.",
     "Revoke the key now; give each device its own short-lived credential from a provisioning "
     "service instead.",
-    {"5.4-3, 5.4-4", "", "I.2(d), I.2(e)", "", "DP", "CCK-1, CCK-3"}, Sec02};
+    {"5.4-3, 5.4-4", "", "I.2(d), I.2(e)", "", "DP", "CCK-1, CCK-3"},
+    Sec02};
 
 }  // namespace firmwarden::audit
