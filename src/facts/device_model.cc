@@ -50,6 +50,7 @@ std::unique_ptr<DeviceModel> BuildModel(const Unpacked& unpacked, const std::str
   BuildBusyBox(*m);
   BuildIdentity(*m);
   BuildBootGraph(*m);
+  BuildConfigs(*m);
   return m;
 }
 

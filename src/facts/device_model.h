@@ -8,17 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "facts/configs.h"
 #include "facts/rootfs.h"
+#include "facts/source_ref.h"
 #include "firmwarden/unpack.h"
 
 namespace firmwarden::facts {
-
-// Where a fact came from: a file in the device file system and a 1-based line (0: whole file).
-struct SourceRef {
-  std::string path;
-  int line = 0;
-  std::string text;  // the line itself, trimmed
-};
 
 enum class HashScheme {
   kEmpty,     // "" : no password at all
@@ -75,6 +70,8 @@ struct DeviceModel {
   std::map<std::string, std::string> busybox_applets;
   // Strings the image says about itself (hostname, model, vendor) for the password dictionary.
   std::vector<std::string> identity_strings;
+  // Daemon, package-manager, kernel and script configuration, parsed once (facts/configs.h).
+  Configs configs;
 };
 
 // Builds every fact from an unpacked image. `out_dir` is the directory Unpack() wrote into.
@@ -85,5 +82,6 @@ void BuildAccounts(DeviceModel& m);
 void BuildBusyBox(DeviceModel& m);
 void BuildBootGraph(DeviceModel& m);
 void BuildIdentity(DeviceModel& m);
+void BuildConfigs(DeviceModel& m);
 
 }  // namespace firmwarden::facts
