@@ -317,5 +317,41 @@ config wifi-iface
   for (const Finding* f : hits) EXPECT_EQ(f->path, "/etc/config/wireless");
 }
 
+TEST(ConfigChecks, IncludesAreReadWhereTheyStand) {
+  // mosquitto reads include_dir files at the directive: a later line in the main file wins.
+  t::TempDir dir;
+  ScanResult r = ScanText(std::string(kBase) + R"(=== file usr/sbin/mosquitto elf
+mosquitto
+=== file etc/mosquitto/mosquitto.conf
+include_dir /etc/mosquitto/conf.d
+listener 8883
+certfile /etc/mosquitto/server.crt
+allow_anonymous true
+=== file etc/mosquitto/conf.d/00-auth.conf
+allow_anonymous false
+password_file /etc/mosquitto/passwd
+=== file usr/sbin/smbd elf
+smbd
+=== file etc/samba/smb.conf
+[global]
+  include = /etc/samba/legacy.conf
+  server min protocol = SMB2
+=== file etc/samba/legacy.conf
+  server min protocol = NT1
+[media]
+  guest ok = yes
+)",
+                          dir);
+  auto mqtt = Of(r, "SVC-09");
+  ASSERT_EQ(mqtt.size(), 1u);
+  EXPECT_EQ(mqtt[0]->path, "/etc/mosquitto/mosquitto.conf");
+  EXPECT_EQ(mqtt[0]->line, 4);
+  // smb.conf: the included file opens [media], so the SMB2 line after the include lands there
+  // (Samba reads it that way) and [global] keeps NT1.
+  auto smb = Of(r, "SVC-10");
+  ASSERT_EQ(smb.size(), 2u);
+  for (const Finding* f : smb) EXPECT_EQ(f->path, "/etc/samba/legacy.conf") << f->message;
+}
+
 }  // namespace
 }  // namespace firmwarden

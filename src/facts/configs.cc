@@ -1,6 +1,7 @@
 #include "facts/configs.h"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "facts/device_model.h"
@@ -21,6 +22,12 @@ std::string_view Unquote(std::string_view v) {
 }
 
 bool IsComment(std::string_view l) { return l.empty() || l[0] == '#'; }
+
+// Reads the files an include directive names, at the point where it stands (every daemon here
+// reads includes inline): (including file, argument) -> (path, text) in the daemon's order.
+using IncludeFn = std::function<std::vector<std::pair<std::string, std::string>>(
+    const std::string& from, const std::string& arg)>;
+constexpr int kMaxIncludeDepth = 8;
 
 std::optional<bool> ParseBool(std::string_view v) {
   std::string l = Lower(Trim(v));
@@ -110,7 +117,7 @@ void ParseSnmpdInto(std::string_view text, const std::string& path, SnmpdConfig&
 // ---- mosquitto ----
 
 void ParseMosquittoInto(std::string_view text, const std::string& path, MosquittoConfig& c,
-                        std::vector<std::string>* include_dirs) {
+                        const IncludeFn* include, int depth = 0) {
   auto lines = Lines(text);
   // The listener later lines apply to: index into c.listeners, -1 = the default listener/global.
   int cur = c.listeners.empty() ? -1 : static_cast<int>(c.listeners.size()) - 1;
@@ -158,8 +165,11 @@ void ParseMosquittoInto(std::string_view text, const std::string& path, Mosquitt
         c.listeners[cur].password_file = true;
       else
         c.password_file = true;
-    } else if (key == "include_dir" && include_dirs != nullptr && !v.empty()) {
-      include_dirs->push_back(v);
+    } else if (key == "include_dir" && include != nullptr && !v.empty() &&
+               depth < kMaxIncludeDepth) {
+      for (const auto& [p, t] : (*include)(path, v))
+        ParseMosquittoInto(t, p, c, include, depth + 1);
+      cur = c.listeners.empty() ? -1 : static_cast<int>(c.listeners.size()) - 1;
     }
   }
 }
@@ -179,7 +189,7 @@ std::string SmbKey(std::string_view k) {
 }
 
 void ParseSmbInto(std::string_view text, const std::string& path, SmbConfig& c,
-                  std::vector<std::string>* includes) {
+                  const IncludeFn* include, int depth = 0) {
   auto lines = Lines(text);
   for (size_t n = 0; n < lines.size(); ++n) {
     size_t first = n;
@@ -203,7 +213,10 @@ void ParseSmbInto(std::string_view text, const std::string& path, SmbConfig& c,
     if (c.sections.empty()) c.sections.push_back({"global", 0, {}});
     std::string key = SmbKey(std::string_view(l).substr(0, eq));
     std::string value(Trim(std::string_view(l).substr(eq + 1)));
-    if (key == "include" && includes != nullptr) includes->push_back(value);
+    if (key == "include" && include != nullptr && depth < kMaxIncludeDepth) {
+      for (const auto& [p, t] : (*include)(path, value)) ParseSmbInto(t, p, c, include, depth + 1);
+      continue;
+    }
     if (key == "readonly") {
       // "read only = no" is "writable = yes".
       auto b = ParseBool(value);
@@ -216,9 +229,9 @@ void ParseSmbInto(std::string_view text, const std::string& path, SmbConfig& c,
 // ---- lighttpd ----
 
 void ParseLighttpdInto(std::string_view text, const std::string& path, KeyValues& kv,
-                       std::vector<std::string>* includes) {
+                       const IncludeFn* include, int level = 0) {
   auto lines = Lines(text);
-  int depth = 0;
+  int depth = 0;  // inside { } of a conditional
   for (size_t n = 0; n < lines.size(); ++n) {
     std::string_view l = Trim(lines[n]);
     if (IsComment(l)) continue;
@@ -228,8 +241,11 @@ void ParseLighttpdInto(std::string_view text, const std::string& path, KeyValues
       depth += opens - closes;
       continue;
     }
-    if (depth == 0 && l.starts_with("include ") && includes != nullptr)
-      includes->emplace_back(Unquote(l.substr(8)));
+    if (depth == 0 && l.starts_with("include ") && include != nullptr && level < kMaxIncludeDepth) {
+      for (const auto& [p, t] : (*include)(path, std::string(Unquote(l.substr(8)))))
+        ParseLighttpdInto(t, p, kv, include, level + 1);
+      continue;
+    }
     size_t eq = l.find('=');
     if (depth == 0 && eq != std::string_view::npos && eq > 0) {
       bool append = l[eq - 1] == '+';
@@ -425,11 +441,14 @@ class Builder {
       if (!t) continue;
       MosquittoConfig c;
       c.path = f;
-      std::vector<std::string> dirs;
-      ParseMosquittoInto(*t, f, c, &dirs);
-      for (const std::string& d : dirs)
-        for (const std::string& inc : Glob(Relative(f, d), ".conf"))
-          if (auto it = Read(inc)) ParseMosquittoInto(*it, inc, c, nullptr);
+      // include_dir: the directory's *.conf files in name order.
+      IncludeFn inc = [&](const std::string& from, const std::string& dir) {
+        std::vector<std::pair<std::string, std::string>> out;
+        for (const std::string& p : Glob(Relative(from, dir), ".conf"))
+          if (auto it = Read(p)) out.emplace_back(p, std::move(*it));
+        return out;
+      };
+      ParseMosquittoInto(*t, f, c, &inc);
       c_.mosquitto.push_back(std::move(c));
     }
   }
@@ -448,11 +467,15 @@ class Builder {
       if (!t) continue;
       SmbConfig c;
       c.path = f;
-      std::vector<std::string> inc;
+      // include = FILE (a name with %-substitutions depends on the client: skipped).
+      IncludeFn inc = [&](const std::string& from, const std::string& file) {
+        std::vector<std::pair<std::string, std::string>> out;
+        if (file.find('%') != std::string::npos || file.find('|') != std::string::npos) return out;
+        std::string p = Relative(from, file);
+        if (auto it = Read(p)) out.emplace_back(p, std::move(*it));
+        return out;
+      };
       ParseSmbInto(*t, f, c, &inc);
-      for (const std::string& i : inc)
-        if (i.find('%') == std::string::npos && i.find('|') == std::string::npos)
-          if (auto it = Read(Relative(f, i))) ParseSmbInto(*it, Relative(f, i), c, nullptr);
       c_.samba.push_back(std::move(c));
     }
   }
@@ -587,11 +610,13 @@ class Builder {
       if (!t) continue;
       KeyValues kv;
       kv.path = f;
-      std::vector<std::string> inc;
+      IncludeFn inc = [&](const std::string& from, const std::string& pattern) {
+        std::vector<std::pair<std::string, std::string>> out;
+        for (const std::string& p : Expand(Relative(from, pattern)))
+          if (auto it = Read(p)) out.emplace_back(p, std::move(*it));
+        return out;
+      };
       ParseLighttpdInto(*t, f, kv, &inc);
-      for (const std::string& i : inc)
-        for (const std::string& p : Expand(Relative(f, i)))
-          if (auto it = Read(p)) ParseLighttpdInto(*it, p, kv, nullptr);
       c_.lighttpd.push_back(std::move(kv));
     }
   }
