@@ -353,5 +353,37 @@ smbd
   for (const Finding* f : smb) EXPECT_EQ(f->path, "/etc/samba/legacy.conf") << f->message;
 }
 
+TEST(ConfigChecks, VsftpdDefaultsAndOpkgBooleanOptions) {
+  // vsftpd: anonymous_enable unset is YES (compiled-in default) when the ftp account exists.
+  // opkg: a boolean option is switched on by its presence, whatever value follows.
+  t::TempDir dir;
+  ScanResult r = ScanText(R"(=== file etc/passwd
+root:x:0:0:root:/root:/bin/sh
+ftp:x:55:55:ftp:/srv/ftp:/bin/false
+=== file etc/shadow
+root:*:1:0:99999:7:::
+=== file bin/busybox elf
+BusyBox v1.36.1
+=== link bin/sh -> busybox
+=== file usr/sbin/vsftpd elf
+vsftpd
+=== file etc/vsftpd.conf
+listen=YES
+local_enable=YES
+=== file bin/opkg elf
+opkg
+=== file etc/opkg.conf
+src/gz base https://downloads.example.com/base
+option check_signature 0
+)",
+                          dir);
+  auto ftp = Of(r, "SVC-03");
+  ASSERT_EQ(ftp.size(), 1u);
+  EXPECT_NE(ftp[0]->message.find("default is YES"), std::string::npos) << ftp[0]->message;
+  EXPECT_EQ(ftp[0]->path, "/etc/vsftpd.conf");
+  EXPECT_EQ(ftp[0]->confidence, Confidence::kLow);  // installed, not started
+  EXPECT_TRUE(Of(r, "UPD-04").empty());
+}
+
 }  // namespace
 }  // namespace firmwarden

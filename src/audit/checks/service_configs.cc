@@ -70,26 +70,41 @@ void Svc03(const DeviceModel& m, const AuditContext&, Findings& out) {
   DaemonState vs = Daemon(m, {"vsftpd"});
   for (const KeyValues& c : m.configs.vsftpd) {
     if (!vs.installed) break;
-    // vsftpd 3.x defaults anonymous_enable and write_enable to NO; uploads need both.
-    if (!c.Bool("anonymous_enable").value_or(false)) continue;
+    // vsftpd's compiled-in defaults (tunables.c): anonymous_enable YES, write_enable NO;
+    // anonymous uploads need both plus anon_upload_enable. Anonymous logins map to ftp_username
+    // ("ftp"), so an unset anonymous_enable matters only when that account exists.
+    auto anon_on = c.Bool("anonymous_enable");
     const Directive* anon = c.Get("anonymous_enable");
+    if (!anon_on.value_or(true)) continue;
+    if (!anon_on.has_value()) {
+      const Directive* user = c.Get("ftp_username");
+      std::string name = user != nullptr ? user->value : "ftp";
+      bool exists = false;
+      for (const auto& a : m.accounts) exists = exists || a.name == name;
+      if (!exists) continue;
+    }
+    std::string how = anon != nullptr
+                          ? "anonymous_enable=YES"
+                          : "anonymous_enable unset: vsftpd's compiled-in default is YES";
     bool write = c.Bool("write_enable").value_or(false);
     const Directive* upload = nullptr;
     for (const char* k :
          {"anon_upload_enable", "anon_mkdir_write_enable", "anon_other_write_enable"})
       if (c.Bool(k).value_or(false) && upload == nullptr) upload = c.Get(k);
+    Finding* f = nullptr;
     if (write && upload != nullptr) {
-      Finding& f = out.Add(fmt::format("vsftpd lets anonymous users write ({}=YES with "
-                                       "anonymous_enable=YES and write_enable=YES)",
-                                       upload->key),
-                           upload->at);
-      Qualify(f, vs);
+      f = &out.Add(
+          fmt::format("vsftpd lets anonymous users write ({}=YES with write_enable=YES; {})",
+                      upload->key, how),
+          upload->at);
     } else {
-      Finding& f =
-          out.Add("vsftpd allows anonymous login (anonymous_enable=YES; read-only)", anon->at);
-      f.severity = Severity::kMedium;
-      Qualify(f, vs);
+      f = anon != nullptr
+              ? &out.Add("vsftpd allows anonymous login (" + how + "; read-only)", anon->at)
+              : &out.Add("vsftpd allows anonymous login (" + how + "; read-only)", c.path);
+      f->severity = Severity::kMedium;
     }
+    Qualify(*f, vs);
+    if (anon == nullptr && f->confidence == Confidence::kHigh) f->confidence = Confidence::kMedium;
   }
 
   DaemonState pf = Daemon(m, {"pure-ftpd"});
