@@ -74,9 +74,21 @@ TEST_P(CorpusScanTest, FindsEveryPlantedWeaknessAndNothingSeriousOnHardenedImage
   json truth = json::parse(tf);
   ScanResult r = MustScan(dir + "/" + c.image);
   if (truth.value("hardened", false)) {
-    for (const Finding& f : r.findings)
+    // One true finding the hardening cannot remove: Debian's mipsel toolchain marks every
+    // program's stack executable (GNU_STACK RWE, for the FPU emulator's trampolines). It must be
+    // reported, and it is the only thing at medium or above.
+    bool mips = truth["arch"] == "mipsel";
+    int exec_stack = 0;
+    for (const Finding& f : r.findings) {
+      if (mips && f.check_id == "HARD-01" &&
+          f.message.find("executable stack") != std::string::npos) {
+        ++exec_stack;
+        continue;
+      }
       EXPECT_LT(f.severity, Severity::kMedium)
           << c.image << " (hardened): " << f.check_id << " " << f.path << ": " << f.message;
+    }
+    if (mips) EXPECT_GT(exec_stack, 0) << c.image << ": GNU_STACK RWE not reported";
     return;
   }
   ASSERT_FALSE(truth["planted"].empty());

@@ -53,6 +53,7 @@ std::unique_ptr<DeviceModel> BuildModel(const Unpacked& unpacked, const std::str
   BuildSecrets(*m);
   BuildCryptoMaterial(*m);
   BuildElf(*m);
+  BuildConfigs(*m);
   return m;
 }
 

@@ -12,16 +12,11 @@
 #include "facts/elf.h"
 #include "facts/rootfs.h"
 #include "facts/secrets.h"
+#include "facts/configs.h"
+#include "facts/source_ref.h"
 #include "firmwarden/unpack.h"
 
 namespace firmwarden::facts {
-
-// Where a fact came from: a file in the device file system and a 1-based line (0: whole file).
-struct SourceRef {
-  std::string path;
-  int line = 0;
-  std::string text;  // the line itself, trimmed
-};
 
 enum class HashScheme {
   kEmpty,     // "" : no password at all
@@ -88,6 +83,8 @@ struct DeviceModel {
   // Files that failed to parse are absent here and named in elf_notes.
   std::map<std::string, ElfInfo> elves;
   std::vector<std::string> elf_notes;
+  // Daemon, package-manager, kernel and script configuration, parsed once (facts/configs.h).
+  Configs configs;
 };
 
 inline constexpr uint64_t kMaxElfFileBytes = 64ULL << 20;
@@ -103,5 +100,6 @@ void BuildIdentity(DeviceModel& m);
 // BuildSecrets is declared in facts/secrets.h.
 void BuildCryptoMaterial(DeviceModel& m);
 void BuildElf(DeviceModel& m);  // parses on up to two threads; results do not depend on order
+void BuildConfigs(DeviceModel& m);
 
 }  // namespace firmwarden::facts

@@ -46,8 +46,10 @@ std::vector<UciSection> ParseUci(std::string_view text) {
       out.push_back(std::move(s));
     } else if (w[0] == "option" && w.size() >= 2 && !out.empty()) {
       out.back().options[w[1]] = w.size() >= 3 ? w[2] : "";
+      out.back().option_lines[w[1]] = static_cast<int>(n + 1);
     } else if (w[0] == "list" && w.size() >= 3 && !out.empty()) {
       out.back().lists[w[1]].push_back(w[2]);
+      out.back().option_lines[w[1]] = static_cast<int>(n + 1);
     }
   }
   return out;

@@ -15,6 +15,7 @@ struct UciSection {
   int line = 0;
   std::map<std::string, std::string> options;
   std::map<std::string, std::vector<std::string>> lists;
+  std::map<std::string, int> option_lines;  // option/list name -> 1-based line (the last one)
 };
 
 // Parses the text of one UCI file. Malformed lines are skipped.
