@@ -80,7 +80,7 @@ void Log01(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
       "syslogd", "rsyslogd", "syslog-ng", "logd", "klogd", "systemd-journald", "metalog"};
   for (const Started& s : m.started)
     if (kLoggers.count(s.program) != 0) return;
-  if (m.fs.empty()) return;
+  if (m.fs.empty() || m.fs.Resolve("/etc") == nullptr) return;  // not a device file system
   // systemd logs through journald without a unit we would see started.
   if (facts::Basename(m.fs.ResolvePath("/sbin/init")) == "systemd") return;
   Finding& f = out.Add(
