@@ -155,9 +155,70 @@ void ReadPair(DeviceModel& m, const std::string& passwd, const std::string& shad
 
 }  // namespace
 
+namespace {
+
+// user:hash files (Apache/lighttpd htpasswd, lighttpd plain and htdigest user files) and nvram
+// default files with http_username/http_passwd.
+void ReadServiceCredentials(DeviceModel& m) {
+  for (const FileEntry* e : m.fs.All()) {
+    if (e->type != EntryType::kFile || e->size == 0 || e->size > (1 << 20)) continue;
+    std::string name = Basename(e->tree_path);
+    bool htpasswd = name == ".htpasswd" || name == "htpasswd" || name.ends_with(".htpasswd") ||
+                    name == "lighttpd.user" || name == "lighttpd-htdigest.user" ||
+                    name == "httpd.passwd";
+    bool nvram = name.find("nvram") != std::string::npos &&
+                 (name.find("default") != std::string::npos || name.ends_with(".txt") ||
+                  name.ends_with(".cfg") || name.ends_with(".ini"));
+    if (!htpasswd && !nvram) continue;
+    auto text = m.fs.ReadEntry(*e, 1 << 20);
+    if (!text || text->find('\0') != std::string::npos) continue;
+    std::string path = RootFs::DevicePath(*e);
+    auto lines = Lines(*text);
+    std::string nv_user;
+    for (size_t n = 0; n < lines.size(); ++n) {
+      std::string_view l = Trim(lines[n]);
+      if (l.empty() || l[0] == '#') continue;
+      SourceRef at{path, static_cast<int>(n + 1), std::string(l)};
+      if (htpasswd) {
+        auto f = Split(l, ':');
+        if (f.size() < 2 || f[0].empty()) continue;
+        ServiceCredential c;
+        c.kind = "htpasswd";
+        c.user = std::string(f[0]);
+        c.secret = std::string(f.back());
+        HashScheme sc = ClassifyHash(c.secret);
+        c.cleartext = sc == HashScheme::kPlain && !c.secret.starts_with("{SHA}") && f.size() == 2;
+        c.at = at;
+        m.service_credentials.push_back(std::move(c));
+      } else {
+        size_t eq = l.find('=');
+        if (eq == std::string_view::npos) continue;
+        std::string key = Lower(Trim(l.substr(0, eq)));
+        std::string value(Trim(l.substr(eq + 1)));
+        if (key.find("user") != std::string::npos && key.find("http") != std::string::npos)
+          nv_user = value;
+        if ((key == "http_passwd" || key == "http_password" || key == "admin_passwd" ||
+             key == "admin_password" || key == "login_password") &&
+            !value.empty()) {
+          ServiceCredential c;
+          c.kind = "nvram";
+          c.user = nv_user.empty() ? "admin" : nv_user;
+          c.secret = value;
+          c.cleartext = true;
+          c.at = at;
+          m.service_credentials.push_back(std::move(c));
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void BuildAccounts(DeviceModel& m) {
   ReadPair(m, "/etc/passwd", "/etc/shadow");
   ReadPair(m, "/etc/passwd-", "/etc/shadow-");
+  ReadServiceCredentials(m);
 }
 
 }  // namespace firmwarden::facts

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "facts/configs.h"
 #include "facts/crypto_material.h"
 #include "facts/elf.h"
 #include "facts/rootfs.h"
 #include "facts/secrets.h"
-#include "facts/configs.h"
 #include "facts/source_ref.h"
 #include "firmwarden/unpack.h"
 
@@ -53,7 +53,7 @@ struct Started {
   std::vector<std::string> argv;  // as written (variables expanded where known)
   std::string binary;             // resolved device path of argv[0], "" when not in the image
   std::string program;            // what runs: basename, or the BusyBox applet ("telnetd")
-  std::string via;  // "inittab", "script", "rc.d", "procd", "inetd", "systemd", "cron"
+  std::string via;           // "inittab", "script", "rc.d", "procd", "inetd", "systemd", "cron"
   bool conditional = false;  // inside an if/case/&&/|| branch: may or may not run
   bool respawn = false;      // inittab respawn/askfirst: a console or long-running service
   std::string user;          // from inetd/systemd User=, "" when unknown (root by default)
@@ -62,11 +62,21 @@ struct Started {
   std::vector<std::string> chain;  // the scripts that led here, outermost first
 };
 
+// A credential a service (web server, nvram defaults) ships with, outside passwd/shadow.
+struct ServiceCredential {
+  std::string kind;  // "htpasswd", "userfile", "nvram"
+  std::string user;
+  std::string secret;  // a hash, or the cleartext password
+  bool cleartext = false;
+  SourceRef at;
+};
+
 struct DeviceModel {
   RootFs fs;
   std::string out_dir;  // where the image was unpacked
   std::vector<Account> accounts;
   std::vector<SourceRef> account_files;  // passwd/shadow files read (with their paths)
+  std::vector<ServiceCredential> service_credentials;
   std::vector<Started> started;
   std::vector<std::string> boot_notes;  // what the boot-graph builder could not follow, and why
   // BusyBox applets the image provides: name -> the busybox binary's device path.
@@ -93,7 +103,7 @@ inline constexpr uint64_t kMaxElfFileBytes = 64ULL << 20;
 std::unique_ptr<DeviceModel> BuildModel(const Unpacked& unpacked, const std::string& out_dir);
 
 // The fact builders, one per file; each fills its part of the model.
-void BuildAccounts(DeviceModel& m);
+void BuildAccounts(DeviceModel& m);  // also service_credentials
 void BuildBusyBox(DeviceModel& m);
 void BuildBootGraph(DeviceModel& m);
 void BuildIdentity(DeviceModel& m);

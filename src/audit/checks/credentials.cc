@@ -132,7 +132,39 @@ void Cred07(const DeviceModel& m, const AuditContext&, Findings& out) {
   }
 }
 
+void Cred08(const DeviceModel& m, const AuditContext& ctx, Findings& out) {
+  for (const facts::ServiceCredential& c : m.service_credentials) {
+    std::string how;
+    if (c.cleartext) {
+      std::string masked =
+          c.secret.substr(0, 2) + std::string(c.secret.size() > 2 ? c.secret.size() - 2 : 0, '*');
+      how = fmt::format("the cleartext password {}", masked);
+    } else {
+      how = "a fixed password hash";
+      std::vector<std::string> names = {c.user};
+      auto cands = CandidatesFor(c.user, ctx.credentials, names, m.identity_strings, 50000);
+      CrackResult r = Crack(c.secret, cands, ctx.threads, ctx.seconds_per_slow_hash);
+      if (r.cracked) how = fmt::format("a hash of the dictionary password \"{}\"", r.password);
+    }
+    Finding& f =
+        out.Add(fmt::format("{} entry for '{}' ships with {}: the same login on every unit", c.kind,
+                            c.user, how),
+                c.at.path, c.kind == "nvram" ? "" : c.user + ":…");
+    f.line = c.at.line;
+  }
+}
+
 }  // namespace
+
+extern const Check kCred08{
+    "CRED-08",
+    "Default credentials in service configuration",
+    Severity::kHigh,
+    "Web-server password files (htpasswd, lighttpd user files) and nvram defaults (http_passwd) "
+    "shipped in the image give every unit the same administrator login.",
+    "Ship no web credentials; set them per device at manufacture or force them at first login.",
+    {"5.1-1", "", "I.2(b), I.2(d)", "§1", "LA", "AUM-5-1"},
+    Cred08};
 
 extern const Check kCred01{
     "CRED-01",
