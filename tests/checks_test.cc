@@ -7,6 +7,7 @@
 #include <set>
 
 #include "audit/check.h"
+#include "facts/device_model.h"
 #include "firmwarden/scan.h"
 #include "test_util.h"
 
@@ -305,6 +306,33 @@ start() {
 )",
                               dir);
   EXPECT_EQ(Telnet(r), nullptr);
+}
+
+TEST(BootGraph, HostileScriptsEndWithoutCrashOrHang) {
+  std::vector<std::string> scripts = {
+      "f() { f; }\nf\n",                                             // unbounded recursion
+      "a() { b; }\nb() { a; }\na\n",                                 // mutual recursion
+      "if if if then then fi fi fi else esac done }}}{{{ ;; ;; ((",  // keyword soup
+      "echo \"unterminated\n'also $(( ` \\",                         // quotes that never end
+      "cat <<EOF\nnever ends\n",  // here-document without its end
+      "for i in $(seq 1 100000); do /usr/sbin/telnetd; done\n",
+  };
+  std::string nested;
+  for (int i = 0; i < 5000; ++i) nested += "if [ -e /tmp/x ]; then\n";
+  nested += "/usr/sbin/telnetd\n";
+  for (int i = 0; i < 5000; ++i) nested += "fi\n";
+  scripts.push_back(nested);
+  scripts.push_back(t::RandomBytes(1 << 16, 7));
+  for (const std::string& text : scripts) {
+    facts::DeviceModel m;
+    facts::InterpretShellText(m, text, "/etc/init.d/rcS", {"S", "boot"});
+    EXPECT_LE(m.started.size(), 100000u);
+  }
+  // The deep nesting is still followed: the start is found, conditionally.
+  facts::DeviceModel m;
+  facts::InterpretShellText(m, nested, "/etc/init.d/rcS", {});
+  ASSERT_EQ(m.started.size(), 1u);
+  EXPECT_EQ(m.started[0].program, "telnetd");
 }
 
 constexpr const char* kSystemdBase = R"(=== file etc/passwd

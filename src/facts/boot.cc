@@ -347,6 +347,20 @@ class Interp {
   void RunInetd();
   void RunSystemd();
   void RunCron();
+  // Interprets `text` as the script at `path` run with `args` (tests and the fuzzer).
+  void RunText(std::string_view text, const std::string& path,
+               const std::vector<std::string>& args) {
+    Script sc;
+    sc.path = path;
+    sc.toks = Tokenize(text);
+    std::map<std::string, Word> vars;
+    Ctx c;
+    c.script = &sc;
+    c.vars = &vars;
+    c.args = args;
+    c.via = "script";
+    Run(0, sc.toks.size(), c, false);
+  }
   void RunLine(const std::string& path, int line, const std::string& text, const std::string& via,
                const std::string& user, bool conditional);
 
@@ -1555,6 +1569,12 @@ void Interp::RunCron() {
 }
 
 }  // namespace
+
+void InterpretShellText(DeviceModel& m, std::string_view text, const std::string& path,
+                        const std::vector<std::string>& args) {
+  Interp in(m);
+  in.RunText(text, path, args);
+}
 
 void BuildBootGraph(DeviceModel& m) {
   Interp in(m);

@@ -106,6 +106,10 @@ std::unique_ptr<DeviceModel> BuildModel(const Unpacked& unpacked, const std::str
 void BuildAccounts(DeviceModel& m);  // also service_credentials
 void BuildBusyBox(DeviceModel& m);
 void BuildBootGraph(DeviceModel& m);
+// The boot graph's shell reader on one script text (tests and the fuzzer): what it starts is
+// appended to m.started.
+void InterpretShellText(DeviceModel& m, std::string_view text, const std::string& path,
+                        const std::vector<std::string>& args);
 void BuildIdentity(DeviceModel& m);
 // BuildSecrets is declared in facts/secrets.h.
 void BuildCryptoMaterial(DeviceModel& m);
