@@ -523,10 +523,24 @@ std::string MainFile(const facts::RootFs& fs, std::string_view name,
     std::string p = dir + std::string(name);
     if ((owned.empty() || owned.contains(p)) && regular(p)) return p;
   }
-  // A library package: its first shared object.
-  for (const std::string& f : files)
-    if ((f.ends_with(".so") || f.find(".so.") != std::string::npos) && regular(f)) return f;
-  return "";
+  // A library package: the shared object named after it ("libz" -> libz.so.1.2.13), else its first.
+  auto shared = [&](const std::string& f) {
+    return (f.ends_with(".so") || f.find(".so.") != std::string::npos) && regular(f);
+  };
+  std::string first;
+  for (const std::string& f : files) {
+    if (!shared(f)) continue;
+    std::string base = facts::Basename(f);
+    std::string_view stem = name;
+    while (!stem.empty() && (std::isdigit(static_cast<unsigned char>(stem.back())) ||
+                             stem.back() == '-' || stem.back() == '.'))
+      stem.remove_suffix(1);
+    if (!stem.empty() && base.starts_with(stem) && base.size() > stem.size() &&
+        (base[stem.size()] == '.' || base[stem.size()] == '-'))
+      return f;
+    if (first.empty()) first = f;
+  }
+  return first;
 }
 
 }  // namespace firmwarden::identify
