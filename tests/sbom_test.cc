@@ -10,6 +10,7 @@
 #include <set>
 
 #include "core/env.h"
+#include "facts/text_util.h"
 #include "firmwarden/scan.h"
 #include "identify/identify.h"
 #include "test_util.h"
@@ -136,6 +137,38 @@ TEST(Identify, MergeKeepsOneComponentPerProductAndVersionWithAllEvidence) {
   EXPECT_EQ(out[2].evidence.size(), 2u);
   EXPECT_DOUBLE_EQ(out[2].confidence, 0.8);
   EXPECT_EQ(out[2].evidence[0].source, "kernel-banner");  // most confident first
+}
+
+TEST(Identify, HostileRecordsNeitherCrashNorDuplicate) {
+  // Random bytes, and a status file mutated byte by byte: the parsers and the merge stay bounded
+  // and the merge still gives one component per (name, version).
+  std::string base =
+      "Package: a\nVersion: 1:1.0-1\nDepends: b (>= 1) | c, , :x\nStatus: install ok "
+      "installed\n continuation\n .\n\nPackage: b\nVersion: 1.0\n\nPackage: a\nVersion: "
+      "1:1.0-1\n";
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    std::string text = seed % 2 == 0 ? t::RandomBytes(512, seed) : base;
+    if (seed % 2 == 1) text[seed % text.size()] = static_cast<char>(seed * 37);
+    std::vector<Component> comps;
+    for (const identify::Record& r : identify::ParseControlRecords(text)) {
+      Component c;
+      c.name = r.Get("Package");
+      c.version = r.Get("Version");
+      c.depends_names = identify::DependsNames(r.Get("Depends"));
+      c.purl = identify::MakePurl("generic", "openwrt", c.name, c.version, {});
+      c.evidence.push_back({"x", "other", "/s", r.line, std::nullopt, "", 1.0});
+      comps.push_back(std::move(c));
+    }
+    (void)identify::ParseKeyValues(text);
+    (void)identify::UpstreamVersion(text.substr(0, 40));
+    (void)identify::FormatCpe('a', text.substr(0, 20), text.substr(20, 20), text.substr(40, 20));
+    auto out = identify::MergeComponents(std::move(comps));
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const Component& c : out) {
+      EXPECT_TRUE(seen.insert({facts::Lower(c.name), c.version}).second);
+      for (const std::string& d : c.depends_on) EXPECT_NE(d, c.bom_ref);
+    }
+  }
 }
 
 // ---- package databases and release markers ----
