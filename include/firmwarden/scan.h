@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "firmwarden/component.h"
 #include "firmwarden/finding.h"
 #include "firmwarden/result.h"
 #include "firmwarden/unpack.h"
@@ -21,13 +22,16 @@ struct ScanOptions {
   std::optional<std::string> policy_file;
   // Directories of known-compromised private keys (*.key, with optional NAME.json notes).
   std::vector<std::string> known_key_dirs;
+  // When false, only unpack, facts and identification run (what `sbom` needs): no findings.
+  bool run_checks = true;
   unsigned threads = 2;
   double seconds_per_slow_hash = 0.5;
   const Env* env = nullptr;  // clock and temp dirs; Env::Real() when null
 };
 
 struct StageTimes {
-  double unpack = 0, facts = 0, checks = 0, credentials = 0;  // seconds; credentials ⊂ checks
+  double unpack = 0, facts = 0, identify = 0, checks = 0,
+         credentials = 0;  // seconds; credentials ⊂ checks
 };
 
 // What the facts say about the device, summarised for reports.
@@ -43,9 +47,14 @@ struct DeviceSummary {
 };
 
 struct ScanResult {
-  std::string image;  // file name
+  std::string image;         // file name
+  std::string image_sha256;  // hex SHA-256 of the whole image file
+  uint64_t image_size = 0;
   Unpacked unpacked;
   DeviceSummary device;
+  // Software components (packages, operating system, kernel), one per (product, version), sorted
+  // by name and version, with identity and evidence (see firmwarden/component.h).
+  std::vector<Component> components;
   std::vector<Finding> findings;  // sorted: severity (highest first), check id, path, line
   StageTimes times;
   std::string scanned_at;          // RFC 3339, from Env

@@ -1,15 +1,18 @@
 #include "firmwarden/scan.h"
 
 #include <fmt/format.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 
 #include "audit/check.h"
 #include "audit/policy.h"
 #include "core/env.h"
 #include "facts/device_model.h"
+#include "identify/identify.h"
 
 namespace firmwarden {
 
@@ -47,6 +50,37 @@ std::string_view ConfidenceName(Confidence c) {
   }
   return "?";
 }
+
+namespace {
+
+// Streams the image through SHA-256 (the SBOM's top component carries it).
+std::string ImageSha256(const std::string& path, uint64_t* size) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return "";
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1) return "";
+  std::vector<char> buf(1 << 20);
+  *size = 0;
+  while (f) {
+    f.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    auto n = static_cast<size_t>(f.gcount());
+    if (n == 0) break;
+    *size += n;
+    if (EVP_DigestUpdate(md.get(), buf.data(), n) != 1) return "";
+  }
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(md.get(), out, &len) != 1) return "";
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned i = 0; i < len; ++i) {
+    hex += kHex[out[i] >> 4];
+    hex += kHex[out[i] & 15];
+  }
+  return hex;
+}
+
+}  // namespace
 
 Result<ScanResult> Scan(const std::string& image_path, const ScanOptions& options) {
   Env real = Env::Real();
@@ -114,8 +148,12 @@ Result<ScanResult> Scan(const std::string& image_path, const ScanOptions& option
   auto t1 = Clock::now();
   auto model = facts::BuildModel(r.unpacked, work);
   auto t2 = Clock::now();
+  r.image_sha256 = ImageSha256(image_path, &r.image_size);
+  r.components = identify::Identify(*model, r.unpacked);
+  auto t2i = Clock::now();
   double cred_seconds = 0;
-  std::vector<Finding> findings = audit::RunChecks(*model, ctx, &cred_seconds);
+  std::vector<Finding> findings;
+  if (options.run_checks) findings = audit::RunChecks(*model, ctx, &cred_seconds);
   if (policy)
     audit::ApplyPolicy(
         *policy,
@@ -123,7 +161,7 @@ Result<ScanResult> Scan(const std::string& image_path, const ScanOptions& option
         findings, r.notes);
   auto t3 = Clock::now();
   r.findings = std::move(findings);
-  r.times = {secs(t0, t1), secs(t1, t2), secs(t2, t3), cred_seconds};
+  r.times = {secs(t0, t1), secs(t1, t2), secs(t2, t2i), secs(t2i, t3), cred_seconds};
 
   DeviceSummary& d = r.device;
   if (!model->fs.empty()) d.root_tree = r.unpacked.files.trees()[model->fs.tree()].chunk;

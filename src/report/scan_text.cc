@@ -42,8 +42,8 @@ std::string ScanText(const ScanResult& r, bool colour, bool verbose) {
   } else {
     out += fmt::format(
         "  root file system: {} ({} entries), {} accounts, {} programs started at "
-        "boot, {} BusyBox applets\n",
-        d.root_tree, d.files, d.accounts, d.started, d.busybox_applets);
+        "boot, {} BusyBox applets, {} components\n",
+        d.root_tree, d.files, d.accounts, d.started, d.busybox_applets, r.components.size());
   }
   if (verbose) {
     for (const std::string& p : d.started_programs) out += "    starts: " + p + "\n";
@@ -98,10 +98,10 @@ std::string ScanText(const ScanResult& r, bool colour, bool verbose) {
                      counts[Severity::kMedium], counts[Severity::kLow], counts[Severity::kInfo]);
   if (suppressed > 0) out += fmt::format(" ({} suppressed by policy)", suppressed);
   out += fmt::format(
-      "\ntime: {:.2f} s (unpack {:.2f}, facts {:.2f}, checks {:.2f} of which credentials {:.2f}); "
-      "dictionary: {} entries\n",
-      r.times.unpack + r.times.facts + r.times.checks, r.times.unpack, r.times.facts,
-      r.times.checks, r.times.credentials, d.dictionary_words);
+      "\ntime: {:.2f} s (unpack {:.2f}, facts {:.2f}, identify {:.2f}, checks {:.2f} of which "
+      "credentials {:.2f}); dictionary: {} entries\n",
+      r.times.unpack + r.times.facts + r.times.identify + r.times.checks, r.times.unpack,
+      r.times.facts, r.times.identify, r.times.checks, r.times.credentials, d.dictionary_words);
   return out;
 }
 
@@ -148,6 +148,7 @@ nlohmann::ordered_json ScanJson(const ScanResult& r) {
   j["findings"] = fs;
   j["times"] = {{"unpack", r.times.unpack},
                 {"facts", r.times.facts},
+                {"identify", r.times.identify},
                 {"checks", r.times.checks},
                 {"credentials", r.times.credentials}};
   ordered_json diags = ordered_json::array();

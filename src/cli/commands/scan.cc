@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "report/scan_report.h"
+#include "sbom/sbom.h"
 
 namespace firmwarden::cli {
 
@@ -21,6 +22,8 @@ Runner Setup_scan(CLI::App& app) {
     std::vector<std::string> known_keys;
     std::string keep;
     std::string policy;
+    std::string sbom;
+    std::string sbom_format = "cyclonedx";
     bool verbose = false;
     bool no_colour = false;
     unsigned threads = 2;
@@ -57,6 +60,11 @@ Runner Setup_scan(CLI::App& app) {
                  "NAME.json note beside each): keys and certificates in the image whose public\n"
                  "key matches one are reported (KEY-02). Repeatable.\n"
                  "Default: $FIRMWARDEN_KNOWN_KEYS when set");
+  app.add_option("--sbom", o->sbom,
+                 "Also write the software bill of materials to FILE (see 'firmwarden sbom')");
+  app.add_option("--sbom-format", o->sbom_format, "SBOM format: cyclonedx or spdx")
+      ->check(CLI::IsMember({"cyclonedx", "spdx"}))
+      ->capture_default_str();
   app.add_option("--keep", o->keep, "Unpack into DIR and keep it (default: a temporary directory)");
   app.add_flag("-v,--verbose", o->verbose, "Also list what starts at boot and the boot notes");
   app.add_flag("--no-color", o->no_colour, "No colour (also when NO_COLOR is set)");
@@ -73,7 +81,8 @@ Runner Setup_scan(CLI::App& app) {
       "            it, 2 usage or I/O error.\n"
       "Examples:   firmwarden scan router.bin\n"
       "            firmwarden scan router.bin --format json -o report.json --fail-on high\n"
-      "            firmwarden scan router.bin --credentials ../shared/data/credentials -v");
+      "            firmwarden scan router.bin --credentials ../shared/data/credentials -v\n"
+      "            firmwarden scan router.bin --sbom router.spdx.json --sbom-format spdx");
   return [o]() -> int {
     ScanOptions so;
     so.limits = o->limits;
@@ -106,6 +115,12 @@ Runner Setup_scan(CLI::App& app) {
       text = report::ScanText(*r, colour, o->verbose);
     }
     if (!WriteOutput(o->out, text)) return kExitError;
+    if (!o->sbom.empty()) {
+      if (!WriteOutput(o->sbom, sbom::Write(*r, *sbom::ParseFormat(o->sbom_format))))
+        return kExitError;
+      fmt::print(stderr, "SBOM ({}, {} components) written to {}\n", o->sbom_format,
+                 r->components.size(), o->sbom);
+    }
     if (!o->out.empty() && o->format == "text")
       fmt::print(stderr, "report written to {}\n", o->out);
     if (!o->fail_on.empty()) {

@@ -1,0 +1,404 @@
+// Identification and SBOMs end to end: package databases (dpkg, opkg, apk), release markers and the
+// kernel give one component per (product, version) with identity and evidence; the CycloneDX 1.6
+// and SPDX 2.3 documents validate against the official schemas and are byte-identical across runs
+// with a fixed Env; the real OpenWrt images give their opkg versions exactly.
+#include "sbom/sbom.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/env.h"
+#include "facts/text_util.h"
+#include "firmwarden/scan.h"
+#include "identify/identify.h"
+#include "test_util.h"
+
+namespace firmwarden {
+namespace {
+
+namespace t = firmwarden::testing;
+using nlohmann::json;
+
+std::string Src() { return FIRMWARDEN_SOURCE_DIR; }
+std::string Schemas() { return t::SharedDir() + "/data/schemas"; }
+
+std::string Pack(const std::string& spec, const t::TempDir& d) {
+  std::string tar = d / (spec + ".tar");
+  EXPECT_EQ(t::Run("python3 " + Src() + "/tests/checks/pack.py " + Src() + "/tests/identify/" +
+                   spec + ".spec " + t::Sh(tar)),
+            0)
+      << spec;
+  return tar;
+}
+
+ScanResult Identify(const std::string& image, const Env* env = nullptr) {
+  ScanOptions o;
+  o.run_checks = false;
+  o.env = env;
+  auto r = Scan(image, o);
+  EXPECT_TRUE(r) << image << ": " << (r ? "" : r.error().message);
+  return r ? std::move(*r) : ScanResult{};
+}
+
+const Component* Find(const ScanResult& r, std::string_view name) {
+  for (const Component& c : r.components)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+bool HasSource(const Component& c, std::string_view source) {
+  for (const ComponentEvidence& e : c.evidence)
+    if (e.source == source) return true;
+  return false;
+}
+
+void ExpectNoDuplicates(const ScanResult& r) {
+  std::set<std::pair<std::string, std::string>> seen;
+  std::set<std::string> refs;
+  for (const Component& c : r.components) {
+    EXPECT_TRUE(seen.insert({c.name, c.version}).second) << c.name << " " << c.version;
+    EXPECT_TRUE(refs.insert(c.bom_ref).second) << c.bom_ref;
+  }
+}
+
+// Validates `doc` with tests/sbom/validate.py against `schema` (a file in the shared schemas).
+void ExpectValid(const std::string& doc, const std::string& schema, const t::TempDir& d) {
+  if (!t::Exists(Schemas() + "/" + schema)) GTEST_SKIP() << "no " << schema << " in " << Schemas();
+  if (t::Run("python3 -c 'import jsonschema' 2>/dev/null") != 0)
+    GTEST_SKIP() << "python3-jsonschema is not installed (scripts/setup installs it)";
+  std::string path = d / ("doc-" + schema);
+  t::WriteFile(path, doc);
+  std::string out;
+  EXPECT_EQ(t::Run("python3 " + Src() + "/tests/sbom/validate.py " +
+                       t::Sh(Schemas() + "/" + schema) + " " + t::Sh(path) + " 2>&1",
+                   &out),
+            0)
+      << schema << ":\n"
+      << out.substr(0, 4000);
+}
+
+// ---- helpers ----
+
+TEST(Identify, CpeIsEscapedPerTheSpec) {
+  EXPECT_EQ(identify::FormatCpe('a', "busybox", "busybox", "1.19.4"),
+            "cpe:2.3:a:busybox:busybox:1.19.4:*:*:*:*:*:*:*");
+  EXPECT_EQ(identify::FormatCpe('a', "Foo Inc", "bar:baz", "1.0+git*"),
+            "cpe:2.3:a:foo_inc:bar\\:baz:1.0\\+git\\*:*:*:*:*:*:*:*");
+  EXPECT_EQ(identify::FormatCpe('o', "linux", "linux_kernel", ""),
+            "cpe:2.3:o:linux:linux_kernel:*:*:*:*:*:*:*:*");
+}
+
+TEST(Identify, PurlEncodesVersionsAndSortsQualifiers) {
+  EXPECT_EQ(identify::MakePurl("deb", "debian", "busybox", "1:1.35.0-4+b3",
+                               {{"distro", "debian-12"}, {"arch", "amd64"}}),
+            "pkg:deb/debian/busybox@1%3A1.35.0-4%2Bb3?arch=amd64&distro=debian-12");
+  EXPECT_EQ(identify::MakePurl("generic", "openwrt", "busybox", "1.19.4-6", {{"arch", ""}}),
+            "pkg:generic/openwrt/busybox@1.19.4-6");
+}
+
+TEST(Identify, UpstreamVersionDropsEpochAndRevision) {
+  EXPECT_EQ(identify::UpstreamVersion("1:2.36-9+deb12u4"), "2.36");
+  EXPECT_EQ(identify::UpstreamVersion("1.19.4-6"), "1.19.4");
+  EXPECT_EQ(identify::UpstreamVersion("2.79rc1-1"), "2.79rc1");
+  EXPECT_EQ(identify::UpstreamVersion("3.3.8"), "3.3.8");
+}
+
+TEST(Identify, DependsNamesTakeTheFirstAlternative) {
+  EXPECT_EQ(identify::DependsNames("libc6 (>= 2.34), libfoo | libbar, x:any, kernel (=3.3.8-1)"),
+            (std::vector<std::string>{"libc6", "libfoo", "x", "kernel"}));
+}
+
+TEST(Identify, MergeKeepsOneComponentPerProductAndVersionWithAllEvidence) {
+  auto make = [](std::string name, std::string version, std::string source, double conf) {
+    Component c;
+    c.name = std::move(name);
+    c.version = std::move(version);
+    c.evidence.push_back({source, "manifest-analysis", "/x", 1, std::nullopt, "t", conf});
+    return c;
+  };
+  std::vector<Component> in;
+  in.push_back(make("busybox", "1.19.4", "signature", 0.8));  // upstream of the package's
+  in.push_back(make("busybox", "1.19.4-6", "opkg-status", 1.0));
+  in.push_back(make("busybox", "1.19.4-6", "opkg-control", 1.0));
+  in.push_back(make("linux", "3.3.8", "kernel-banner", 0.8));
+  in.push_back(make("linux", "3.3.8", "uimage-name", 0.5));
+  in.push_back(make("dropbear", "2011.54", "signature", 0.8));  // no package: stays apart
+  auto out = identify::MergeComponents(std::move(in));
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].name, "busybox");
+  EXPECT_EQ(out[0].version, "1.19.4-6");
+  EXPECT_EQ(out[0].evidence.size(), 3u);
+  EXPECT_DOUBLE_EQ(out[0].confidence, 1.0);
+  EXPECT_EQ(out[0].cpe, "cpe:2.3:a:busybox:busybox:1.19.4:*:*:*:*:*:*:*");
+  EXPECT_EQ(out[1].name, "dropbear");
+  EXPECT_EQ(out[2].name, "linux");
+  EXPECT_EQ(out[2].evidence.size(), 2u);
+  EXPECT_DOUBLE_EQ(out[2].confidence, 0.8);
+  EXPECT_EQ(out[2].evidence[0].source, "kernel-banner");  // most confident first
+}
+
+TEST(Identify, HostileRecordsNeitherCrashNorDuplicate) {
+  // Random bytes, and a status file mutated byte by byte: the parsers and the merge stay bounded
+  // and the merge still gives one component per (name, version).
+  std::string base =
+      "Package: a\nVersion: 1:1.0-1\nDepends: b (>= 1) | c, , :x\nStatus: install ok "
+      "installed\n continuation\n .\n\nPackage: b\nVersion: 1.0\n\nPackage: a\nVersion: "
+      "1:1.0-1\n";
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    std::string text = seed % 2 == 0 ? t::RandomBytes(512, seed) : base;
+    if (seed % 2 == 1) text[seed % text.size()] = static_cast<char>(seed * 37);
+    std::vector<Component> comps;
+    for (const identify::Record& r : identify::ParseControlRecords(text)) {
+      Component c;
+      c.name = r.Get("Package");
+      c.version = r.Get("Version");
+      c.depends_names = identify::DependsNames(r.Get("Depends"));
+      c.purl = identify::MakePurl("generic", "openwrt", c.name, c.version, {});
+      c.evidence.push_back({"x", "other", "/s", r.line, std::nullopt, "", 1.0});
+      comps.push_back(std::move(c));
+    }
+    (void)identify::ParseKeyValues(text);
+    (void)identify::UpstreamVersion(text.substr(0, 40));
+    (void)identify::FormatCpe('a', text.substr(0, 20), text.substr(20, 20), text.substr(40, 20));
+    auto out = identify::MergeComponents(std::move(comps));
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const Component& c : out) {
+      EXPECT_TRUE(seen.insert({facts::Lower(c.name), c.version}).second);
+      for (const std::string& d : c.depends_on) EXPECT_NE(d, c.bom_ref);
+    }
+  }
+}
+
+// ---- package databases and release markers ----
+
+TEST(Identify, DpkgStatusGivesInstalledPackagesOnly) {
+  t::TempDir d;
+  ScanResult r = Identify(Pack("debian", d));
+  ExpectNoDuplicates(r);
+  const Component* bb = Find(r, "busybox");
+  ASSERT_NE(bb, nullptr);
+  EXPECT_EQ(bb->version, "1:1.35.0-4+b3");
+  EXPECT_EQ(bb->purl, "pkg:deb/debian/busybox@1%3A1.35.0-4%2Bb3?arch=amd64&distro=debian-12");
+  EXPECT_EQ(bb->cpe, "cpe:2.3:a:busybox:busybox:1.35.0:*:*:*:*:*:*:*");
+  EXPECT_EQ(bb->description, "Tiny utilities for small and embedded systems");
+  EXPECT_EQ(bb->type, ComponentType::kApplication);
+  EXPECT_EQ(bb->main_file, "/bin/busybox");
+  EXPECT_EQ(bb->sha256.size(), 64u);
+  ASSERT_FALSE(bb->evidence.empty());
+  EXPECT_EQ(bb->evidence[0].source, "dpkg-status");
+  EXPECT_EQ(bb->evidence[0].path, "/var/lib/dpkg/status");
+  EXPECT_EQ(bb->evidence[0].line, 1);
+  EXPECT_DOUBLE_EQ(bb->confidence, confidence::kPackageDatabase);
+  EXPECT_EQ(Find(r, "telnetd"), nullptr) << "config-files only: not installed";
+  EXPECT_EQ(Find(r, "ghostpkg"), nullptr);
+  const Component* tz = Find(r, "tzdata");
+  ASSERT_NE(tz, nullptr) << "status.d (distroless) records count";
+  EXPECT_EQ(tz->evidence[0].path, "/var/lib/dpkg/status.d/tzdata");
+  const Component* zlib = Find(r, "zlib1g");
+  ASSERT_NE(zlib, nullptr);
+  EXPECT_EQ(zlib->type, ComponentType::kLibrary);
+  EXPECT_EQ(zlib->cpe, "cpe:2.3:a:zlib:zlib:1.2.13.dfsg:*:*:*:*:*:*:*");
+  EXPECT_EQ(zlib->main_file, "/lib/x86_64-linux-gnu/libz.so.1.2.13");
+  const Component* db = Find(r, "dropbear-bin");
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->depends_on, (std::vector<std::string>{Find(r, "libc6")->bom_ref, zlib->bom_ref}));
+  const Component* os = Find(r, "debian");
+  ASSERT_NE(os, nullptr);
+  EXPECT_EQ(os->version, "12");
+  EXPECT_EQ(os->type, ComponentType::kOperatingSystem);
+  EXPECT_EQ(os->cpe, "cpe:2.3:o:debian:debian_linux:12:*:*:*:*:*:*:*");
+  const Component* k = Find(r, "linux");
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->version, "5.10.0-23-amd64");
+  EXPECT_EQ(k->cpe, "cpe:2.3:o:linux:linux_kernel:5.10.0:*:*:*:*:*:*:*");
+  EXPECT_TRUE(HasSource(*k, "kernel-modules-dir"));
+  EXPECT_TRUE(HasSource(*k, "module-vermagic"));
+  EXPECT_DOUBLE_EQ(k->confidence, confidence::kBanner);
+  EXPECT_EQ(r.components.size(), 7u);  // busybox libc6 dropbear-bin zlib1g tzdata debian linux
+}
+
+TEST(Identify, OpkgPackagesAreOpenWrtsNotDebians) {
+  t::TempDir d;
+  ScanResult r = Identify(Pack("openwrt", d));
+  ExpectNoDuplicates(r);
+  for (const Component& c : r.components) EXPECT_FALSE(c.purl.starts_with("pkg:deb")) << c.purl;
+  const Component* bb = Find(r, "busybox");
+  ASSERT_NE(bb, nullptr);
+  EXPECT_EQ(bb->version, "1.19.4-6");
+  EXPECT_EQ(bb->purl, "pkg:generic/openwrt/busybox@1.19.4-6?arch=ar71xx&distro=openwrt-12.09");
+  EXPECT_EQ(bb->licenses, (std::vector<std::string>{"GPLv2 BSD-4c"}));
+  EXPECT_EQ(bb->supplier, "Nicolas Thill <nico@openwrt.org>");
+  EXPECT_TRUE(HasSource(*bb, "opkg-status"));
+  EXPECT_TRUE(HasSource(*bb, "opkg-control"));
+  EXPECT_EQ(bb->main_file, "/bin/busybox");
+  EXPECT_EQ(bb->files.size(), 2u);
+  const Component* dm = Find(r, "dnsmasq");
+  ASSERT_NE(dm, nullptr);
+  EXPECT_EQ(dm->version, "2.66-2");
+  EXPECT_EQ(dm->cpe, "cpe:2.3:a:thekelleys:dnsmasq:2.66:*:*:*:*:*:*:*");
+  EXPECT_EQ(dm->main_file, "/usr/sbin/dnsmasq") << "no .list: the file system says";
+  EXPECT_EQ(dm->depends_on, (std::vector<std::string>{Find(r, "libc")->bom_ref}));
+  const Component* kmod = Find(r, "kmod-ath9k");
+  ASSERT_NE(kmod, nullptr);
+  EXPECT_EQ(kmod->type, ComponentType::kDeviceDriver);
+  EXPECT_EQ(Find(r, "luci-removed"), nullptr);
+  const Component* os = Find(r, "openwrt");
+  ASSERT_NE(os, nullptr);
+  EXPECT_EQ(os->version, "12.09");
+  EXPECT_TRUE(HasSource(*os, "openwrt-release"));
+  EXPECT_TRUE(HasSource(*os, "openwrt-version"));
+  EXPECT_EQ(os->cpe, "cpe:2.3:o:openwrt:openwrt:12.09:*:*:*:*:*:*:*");
+  EXPECT_EQ(r.components.size(), 5u);
+}
+
+TEST(Identify, ApkInstalledDatabase) {
+  t::TempDir d;
+  ScanResult r = Identify(Pack("alpine", d));
+  ExpectNoDuplicates(r);
+  const Component* musl = Find(r, "musl");
+  ASSERT_NE(musl, nullptr);
+  EXPECT_EQ(musl->version, "1.2.4-r2");
+  EXPECT_EQ(musl->purl, "pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=alpine-3.18.4");
+  EXPECT_EQ(musl->licenses, (std::vector<std::string>{"MIT"}));
+  EXPECT_EQ(musl->cpe, "cpe:2.3:a:musl-libc:musl:1.2.4:*:*:*:*:*:*:*");
+  const Component* bb = Find(r, "busybox");
+  ASSERT_NE(bb, nullptr);
+  EXPECT_EQ(bb->depends_on, (std::vector<std::string>{musl->bom_ref}));
+  EXPECT_EQ(bb->evidence[0].source, "apk-installed");
+  ASSERT_NE(Find(r, "alpine"), nullptr);
+  EXPECT_EQ(Find(r, "alpine")->version, "3.18.4");
+}
+
+TEST(Identify, BuildrootThroughOsRelease) {
+  t::TempDir d;
+  ScanResult r = Identify(Pack("buildroot", d));
+  ASSERT_EQ(r.components.size(), 1u);
+  EXPECT_EQ(r.components[0].name, "buildroot");
+  EXPECT_EQ(r.components[0].version, "2023.02.2");
+  EXPECT_EQ(r.components[0].evidence[0].source, "os-release");
+  EXPECT_DOUBLE_EQ(r.components[0].confidence, confidence::kReleaseMarker);
+}
+
+// ---- SBOM documents ----
+
+class SbomFixtureTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SbomFixtureTest, BothFormatsValidateAndAreDeterministic) {
+  t::TempDir d;
+  std::string img = Pack(GetParam(), d);
+  Env env = Env::Fixed(1700000000);
+  ScanResult a = Identify(img, &env);
+  Env env2 = Env::Fixed(1700000000);
+  ScanResult b = Identify(img, &env2);
+  std::string cdx = sbom::CycloneDx(a), spdx = sbom::Spdx(a);
+  EXPECT_EQ(cdx, sbom::CycloneDx(b));
+  EXPECT_EQ(spdx, sbom::Spdx(b));
+  ExpectValid(cdx, "bom-1.6.schema.json", d);
+  ExpectValid(spdx, "spdx-2.3.schema.json", d);
+
+  json c = json::parse(cdx);
+  EXPECT_EQ(c["specVersion"], "1.6");
+  EXPECT_EQ(c["metadata"]["timestamp"], "2023-11-14T22:13:20Z");
+  EXPECT_EQ(c["metadata"]["lifecycles"][0]["phase"], "post-build");
+  EXPECT_EQ(c["metadata"]["tools"]["components"][0]["name"], "firmwarden");
+  EXPECT_EQ(c["metadata"]["component"]["type"], "firmware");
+  EXPECT_EQ(c["metadata"]["component"]["hashes"][0]["content"], t::Sha256Hex(t::ReadFile(img)));
+  EXPECT_EQ(c["components"].size(), a.components.size());
+  EXPECT_EQ(c["dependencies"][0]["dependsOn"].size(), a.components.size());
+  for (const json& comp : c["components"]) {
+    EXPECT_FALSE(comp["evidence"]["identity"][0]["methods"].empty()) << comp["name"];
+    EXPECT_FALSE(comp["evidence"]["occurrences"].empty()) << comp["name"];
+  }
+  json s = json::parse(spdx);
+  EXPECT_EQ(s["spdxVersion"], "SPDX-2.3");
+  EXPECT_EQ(s["creationInfo"]["created"], "2023-11-14T22:13:20Z");
+  EXPECT_EQ(s["packages"].size(), a.components.size() + 1);
+  EXPECT_EQ(s["relationships"][0]["relationshipType"], "DESCRIBES");
+  EXPECT_NE(s["documentNamespace"].get<std::string>().find(GetParam()), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, SbomFixtureTest,
+                         ::testing::Values("debian", "openwrt", "alpine", "buildroot"));
+
+TEST(Sbom, CliWritesBothFormatsAndScanWritesTheSame) {
+  t::TempDir d;
+  std::string img = Pack("openwrt", d);
+  std::string bin = FIRMWARDEN_BINARY;
+  ASSERT_EQ(t::Run(bin + " sbom " + img + " --format spdx -o " + t::Sh(d / "s.json")), 0);
+  json s = json::parse(t::ReadFile(d / "s.json"));
+  EXPECT_EQ(s["spdxVersion"], "SPDX-2.3");
+  ASSERT_EQ(t::Run(bin + " sbom " + img + " -o " + t::Sh(d / "c.json")), 0);
+  json c = json::parse(t::ReadFile(d / "c.json"));
+  EXPECT_EQ(c["bomFormat"], "CycloneDX");
+  std::string out;
+  ASSERT_EQ(t::Run(bin + " scan " + img + " --sbom " + t::Sh(d / "c2.json") + " 2>/dev/null", &out),
+            0);
+  EXPECT_NE(out.find("5 components"), std::string::npos) << out;
+  json c2 = json::parse(t::ReadFile(d / "c2.json"));
+  EXPECT_EQ(c2["components"], c["components"]);
+  EXPECT_NE(t::Run(bin + " sbom " + img + " --format swid 2>/dev/null"), 0);
+  std::string help;
+  t::Run(bin + " sbom --help", &help);
+  EXPECT_NE(help.find("opkg"), std::string::npos);
+}
+
+// ---- the real OpenWrt images ----
+
+struct RealOpenWrt {
+  std::string image;
+  std::string os_version;
+  std::string kernel;
+  std::vector<std::pair<std::string, std::string>> versions;
+};
+
+void PrintTo(const RealOpenWrt& c, std::ostream* os) { *os << c.image; }
+
+class SbomRealOpenWrtTest : public ::testing::TestWithParam<RealOpenWrt> {};
+
+TEST_P(SbomRealOpenWrtTest, OpkgVersionsAreExactAndTheSbomsValidate) {
+  const RealOpenWrt& p = GetParam();
+  std::string path = t::SharedDir() + "/corpora/firmware/" + p.image;
+  if (!t::Exists(path)) GTEST_SKIP() << path;
+  ScanResult r = Identify(path);
+  ExpectNoDuplicates(r);
+  for (const auto& [name, version] : p.versions) {
+    const Component* c = Find(r, name);
+    ASSERT_NE(c, nullptr) << name;
+    EXPECT_EQ(c->version, version) << name;
+    EXPECT_TRUE(c->purl.starts_with("pkg:generic/openwrt/" + name + "@")) << c->purl;
+    EXPECT_TRUE(HasSource(*c, "opkg-status"));
+  }
+  const Component* k = Find(r, "linux");
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->version, p.kernel);
+  EXPECT_TRUE(HasSource(*k, "kernel-banner"));
+  const Component* os = Find(r, "openwrt");
+  ASSERT_NE(os, nullptr);
+  EXPECT_EQ(os->version, p.os_version);
+  size_t opkg = 0;
+  for (const Component& c : r.components) opkg += HasSource(c, "opkg-status") ? 1 : 0;
+  RecordProperty("components", static_cast<int>(r.components.size()));
+  std::printf("%s: %zu components (%zu from opkg status)\n", p.image.c_str(), r.components.size(),
+              opkg);
+  t::TempDir d;
+  ExpectValid(sbom::CycloneDx(r), "bom-1.6.schema.json", d);
+  ExpectValid(sbom::Spdx(r), "spdx-2.3.schema.json", d);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Corpus, SbomRealOpenWrtTest,
+    ::testing::Values(
+        RealOpenWrt{"openwrt-12.09.2-aa-ar71xx-tl-wr703n-v1-factory.bin",
+                    "12.09.2",
+                    "3.3.8",
+                    {{"busybox", "1.19.4-6"}, {"dnsmasq", "2.66-2"}, {"dropbear", "2011.54-2"}}},
+        RealOpenWrt{
+            "openwrt-15.05.1-ar71xx-tl-wr703n-v1-sysupgrade.bin",
+            "15.05.1",
+            "3.18.98",
+            {{"busybox", "1.23.2-1"}, {"dnsmasq", "2.79rc1-1"}, {"dropbear", "2017.75-1"}}}));
+
+}  // namespace
+}  // namespace firmwarden
