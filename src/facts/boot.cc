@@ -45,6 +45,8 @@ struct Tok {
 constexpr size_t kMaxScriptBytes = 1 << 20;
 constexpr int kMaxDepth = 16;
 constexpr size_t kMaxStarted = 20000;
+// Statements interpreted per image: recursion with fan-out would otherwise grow exponentially.
+constexpr size_t kMaxSteps = 100000;
 
 std::vector<Tok> Tokenize(std::string_view s) {
   std::vector<Tok> out;
@@ -715,6 +717,8 @@ class Interp {
 
  private:
   int next_uid_ = 1;
+  size_t steps_ = 0;
+  bool budget_noted_ = false;
   DeviceModel& m_;
   std::map<std::string, std::unique_ptr<Script>> scripts_;
   std::set<std::string> running_;
@@ -962,6 +966,7 @@ void Interp::RunList(size_t b, size_t e, Ctx& c, bool conditional, bool* backgro
   const Script& s = *c.script;
   bool background = e < s.toks.size() && s.toks[e].kind == Tok::kOp && s.toks[e].text == "&";
   if (background_out) *background_out = background;
+  e = std::min(e, s.toks.size());
   Tri gate = Tri::kTrue;
   size_t i = b;
   while (i < e) {
@@ -1035,6 +1040,7 @@ void Interp::RunList(size_t b, size_t e, Ctx& c, bool conditional, bool* backgro
 
 void Interp::Run(size_t b, size_t e, Ctx& c, bool conditional) {
   const Script& s = *c.script;
+  e = std::min(e, s.toks.size());
   std::vector<Frame> frames;
   bool returned = false;        // an unconditional return/exit ran: the rest does not
   bool maybe_returned = false;  // a conditional one ran: the rest may not
@@ -1055,6 +1061,16 @@ void Interp::Run(size_t b, size_t e, Ctx& c, bool conditional) {
   };
   size_t i = b;
   while (i < e && !returned) {
+    if (++steps_ > kMaxSteps) {
+      if (!budget_noted_) {
+        budget_noted_ = true;
+        m_.boot_notes.push_back(fmt::format(
+            "stopped following the boot scripts after {} statements (at {}): the graph may be "
+            "incomplete",
+            kMaxSteps, s.path));
+      }
+      return;
+    }
     const Tok& t = s.toks[i];
     if (t.kind == Tok::kNewline ||
         (t.kind == Tok::kOp && (t.text == ";" || t.text == "&" || t.text == "(" || t.text == ")" ||
@@ -1235,7 +1251,7 @@ void Interp::Run(size_t b, size_t e, Ctx& c, bool conditional) {
     while (j < e) {
       const Tok& x = s.toks[j];
       if (IsWord(s, j, "{") && StatementStart(s, j)) {
-        j = MatchBrace(s, j, e) + 1;
+        j = std::min(e, MatchBrace(s, j, e) + 1);
         continue;
       }
       if (x.kind == Tok::kNewline) break;

@@ -226,7 +226,8 @@ std::string OpenWrtVersion(const std::map<std::string, std::string>& release,
   };
   if (std::string v = get("DISTRIB_RELEASE"); LooksLikeVersion(v)) return v;
   if (LooksLikeVersion(version_line)) return std::string(version_line);
-  for (std::string_view w : facts::Words(get("DISTRIB_DESCRIPTION")))
+  std::string description = get("DISTRIB_DESCRIPTION");  // the words below are views into it
+  for (std::string_view w : facts::Words(description))
     if (LooksLikeVersion(w)) return std::string(w);
   return "";
 }
