@@ -26,10 +26,7 @@ std::string KnownKeysDir() { return t::SharedDir() + "/data/credentials/known-ss
 ScanResult ScanSpec(const std::string& spec_path, const t::TempDir& dir) {
   std::string tar = dir / "image.tar";
   // `gen` blocks may read the shared data (KEY-02 packs a known key from there).
-  EXPECT_EQ(t::Run("FIRMWARDEN_SHARED_DIR=" + t::Sh(t::SharedDir()) + " python3 " + ChecksDir() +
-                   "/pack.py " + t::Sh(spec_path) + " " + t::Sh(tar)),
-            0)
-      << spec_path;
+  EXPECT_EQ(t::PackSpec(spec_path, tar), 0) << spec_path;
   ScanOptions o;
   if (t::Exists(CredentialsDir())) o.credential_dirs.push_back(CredentialsDir());
   if (t::Exists(KnownKeysDir())) o.known_key_dirs.push_back(KnownKeysDir());

@@ -218,8 +218,7 @@ std::string ChecksText(const std::string& name) { return t::ReadFile(ChecksDir()
 ScanResult ScanText(const std::string& spec, const t::TempDir& dir) {
   t::WriteFile(dir / "spec", spec);
   std::string tar = dir / "image.tar";
-  EXPECT_EQ(t::Run("python3 " + ChecksDir() + "/pack.py " + t::Sh(dir / "spec") + " " + t::Sh(tar)),
-            0);
+  EXPECT_EQ(t::PackSpec(dir / "spec", tar), 0);
   auto r = Scan(tar, ScanOptions{});
   EXPECT_TRUE(r) << (r ? "" : r.error().message);
   return r ? std::move(*r) : ScanResult{};

@@ -26,10 +26,7 @@ std::string Schemas() { return t::SharedDir() + "/data/schemas"; }
 
 std::string Pack(const std::string& spec, const t::TempDir& d) {
   std::string tar = d / (spec + ".tar");
-  EXPECT_EQ(t::Run("python3 " + Src() + "/tests/checks/pack.py " + Src() + "/tests/identify/" +
-                   spec + ".spec " + t::Sh(tar)),
-            0)
-      << spec;
+  EXPECT_EQ(t::PackSpec(Src() + "/tests/identify/" + spec + ".spec", tar), 0) << spec;
   return tar;
 }
 

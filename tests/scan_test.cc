@@ -88,7 +88,9 @@ TEST_P(CorpusScanTest, FindsEveryPlantedWeaknessAndNothingSeriousOnHardenedImage
       EXPECT_LT(f.severity, Severity::kMedium)
           << c.image << " (hardened): " << f.check_id << " " << f.path << ": " << f.message;
     }
-    if (mips) EXPECT_GT(exec_stack, 0) << c.image << ": GNU_STACK RWE not reported";
+    if (mips) {
+      EXPECT_GT(exec_stack, 0) << c.image << ": GNU_STACK RWE not reported";
+    }
     return;
   }
   ASSERT_FALSE(truth["planted"].empty());
@@ -229,9 +231,7 @@ TEST(Policy, SuppressesByCheckAndPathGlobUntilItExpires) {
 
 std::string Fixture(const t::TempDir& d, const std::string& spec) {
   std::string tar = d / "image.tar";
-  EXPECT_EQ(t::Run("python3 " + std::string(FIRMWARDEN_SOURCE_DIR) + "/tests/checks/pack.py " +
-                   std::string(FIRMWARDEN_SOURCE_DIR) + "/tests/checks/" + spec + " " + t::Sh(tar)),
-            0);
+  EXPECT_EQ(t::PackSpec(std::string(FIRMWARDEN_SOURCE_DIR) + "/tests/checks/" + spec, tar), 0);
   return tar;
 }
 

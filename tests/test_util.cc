@@ -120,4 +120,10 @@ std::vector<std::string> ListTree(const std::string& root) {
   return out;
 }
 
+int PackSpec(const std::string& spec_path, const std::string& tar) {
+  return Run("FIRMWARDEN_SHARED_DIR=" + Sh(SharedDir()) + " python3 " +
+             Sh(std::string(FIRMWARDEN_SOURCE_DIR) + "/tests/checks/pack.py") + " " +
+             Sh(spec_path) + " " + Sh(tar));
+}
+
 }  // namespace firmwarden::testing

@@ -40,6 +40,10 @@ std::string CorpusDir();
 // Deterministic pseudo-random bytes.
 std::string RandomBytes(size_t n, uint64_t seed);
 
+// Packs a root-file-system spec (tests/checks/pack.py's format) into the tarball `tar`; the
+// spec's `gen` blocks see FIRMWARDEN_SHARED_DIR. Returns pack.py's exit code (0 on success).
+int PackSpec(const std::string& spec_path, const std::string& tar);
+
 // Every path below `root` (relative, sorted), for "nothing outside was touched" checks.
 std::vector<std::string> ListTree(const std::string& root);
 
