@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "facts/device_model.h"
@@ -687,12 +688,23 @@ class Interp {
     }
     return "";
   }
+  // The trimmed lines of the device file `path`, read once per boot graph (`text` when the
+  // caller already read it).
+  const std::vector<std::string>& FileLines(const std::string& path,
+                                            const std::string* text = nullptr) {
+    auto it = lines_cache_.find(path);
+    if (it != lines_cache_.end()) return it->second;
+    std::vector<std::string> lines;
+    std::optional<std::string> read;
+    if (text == nullptr && (read = m_.fs.Read(path, kMaxScriptBytes))) text = &*read;
+    if (text != nullptr)
+      for (std::string_view l : Lines(*text)) lines.emplace_back(Trim(l));
+    return lines_cache_.emplace(path, std::move(lines)).first->second;
+  }
   std::string LineText(const Script& s, int line) {
-    auto text = m_.fs.Read(s.path, kMaxScriptBytes);
-    if (!text) return "";
-    auto lines = Lines(*text);
+    const std::vector<std::string>& lines = FileLines(s.path);
     if (line < 1 || static_cast<size_t>(line) > lines.size()) return "";
-    return std::string(Trim(lines[static_cast<size_t>(line) - 1]));
+    return lines[static_cast<size_t>(line) - 1];
   }
 
   // Ctx `c` with one more undecided branch.
@@ -721,6 +733,7 @@ class Interp {
   bool budget_noted_ = false;
   DeviceModel& m_;
   std::map<std::string, std::unique_ptr<Script>> scripts_;
+  std::map<std::string, std::vector<std::string>> lines_cache_;
   std::set<std::string> running_;
   std::vector<size_t> procd_last_;  // index in m_.started of the last procd command per depth
 };
@@ -1302,6 +1315,7 @@ void Interp::RunScriptFile(const std::string& path, std::vector<std::string> arg
     auto sc = std::make_unique<Script>();
     sc->path = path;
     sc->toks = Tokenize(*text);
+    FileLines(path, &*text);
     it = scripts_.emplace(path, std::move(sc)).first;
   }
   Script* sc = it->second.get();
@@ -1317,8 +1331,9 @@ void Interp::RunScriptFile(const std::string& path, std::vector<std::string> arg
   c.depth = parent.depth + 1;
   Run(0, sc->toks.size(), c, conditional);
   // OpenWrt rc.common: the script only defines functions; the action argument picks one.
-  auto text = m_.fs.Read(path, 256);
-  if (text && Lines(*text).size() > 0 && Lines(*text)[0].find("rc.common") != std::string::npos) {
+  const std::vector<std::string>& lines = FileLines(path);
+  if (!lines.empty() &&
+      std::string_view(lines[0]).substr(0, 256).find("rc.common") != std::string_view::npos) {
     std::string action = args.empty() ? "" : args[0];
     bool procd = vars.count("USE_PROCD") != 0 && vars["USE_PROCD"].text == "1";
     std::vector<std::string> order;
