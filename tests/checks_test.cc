@@ -7,6 +7,7 @@
 #include <set>
 
 #include "audit/check.h"
+#include "audit/checks/lifecycle.h"
 #include "facts/device_model.h"
 #include "firmwarden/scan.h"
 #include "test_util.h"
@@ -404,6 +405,47 @@ TEST(BootGraph, CronJobsRunOnlyWhenCrondStarts) {
   const Finding* g = Telnet(without);
   ASSERT_NE(g, nullptr);
   EXPECT_NE(g->message.find("may be started"), std::string::npos) << g->message;
+}
+
+// KERN-03's support table, judged at fixed dates (the fixtures cannot fix the clock).
+TEST(KernelSupport, BranchesEndAtTheEndOfTheirMonth) {
+  constexpr int64_t k2026_11_30 = 1795996800;  // 2026-11-30 00:00 UTC
+  constexpr int64_t k2027_01_01 = 1798761600;  // 2027-01-01 00:00 UTC
+  constexpr int64_t k2022_06_01 = 1654041600;  // 2022-06-01 00:00 UTC
+  auto s = audit::KernelSupportOf("4.9.87", k2022_06_01);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->branch, "4.9");
+  EXPECT_TRUE(s->long_term);
+  EXPECT_FALSE(s->ended);
+  EXPECT_EQ(s->end, "2023-01");
+  EXPECT_EQ(s->days_left, 245);  // to 2023-02-01
+  s = audit::KernelSupportOf("4.9.87", k2026_11_30);
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->ended);
+  // 5.10 ends in December 2026: still supported on the 30th of November, over in January.
+  s = audit::KernelSupportOf("5.10.0-28-arm64", k2026_11_30);
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->ended);
+  EXPECT_EQ(s->days_left, 32);
+  s = audit::KernelSupportOf("5.10.0-28-arm64", k2027_01_01);
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->ended);
+  // A branch that was never long-term is over whatever the date; 2.6.32 was long-term, 2.6.31 not.
+  s = audit::KernelSupportOf("3.3.8", k2022_06_01);
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->long_term);
+  EXPECT_TRUE(s->ended);
+  s = audit::KernelSupportOf("2.6.32.27", k2022_06_01);
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->long_term);
+  EXPECT_EQ(s->end, "2016-03");
+  s = audit::KernelSupportOf("2.6.31", k2022_06_01);
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->long_term);
+  // Newer than the table, or not a release: no verdict.
+  EXPECT_FALSE(audit::KernelSupportOf("6.18.0", k2026_11_30));
+  EXPECT_FALSE(audit::KernelSupportOf("r42647", k2026_11_30));
+  EXPECT_FALSE(audit::KernelSupportOf("", k2026_11_30));
 }
 
 }  // namespace

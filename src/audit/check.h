@@ -11,6 +11,7 @@
 
 #include "audit/dictionary.h"
 #include "facts/device_model.h"
+#include "firmwarden/component.h"
 #include "firmwarden/finding.h"
 
 namespace firmwarden::audit {
@@ -25,6 +26,8 @@ struct AuditContext {
   // Directories of known-compromised private keys (*.key, PEM; an optional NAME.json beside
   // NAME.key describes it): KEY-02 matches the image's keys and certificates against them.
   std::vector<std::string> known_key_dirs;
+  // What identification found (the kernel release, packages); null when it did not run.
+  const std::vector<Component>* components = nullptr;
 };
 
 class Findings {

@@ -153,6 +153,7 @@ Result<ScanResult> Scan(const std::string& image_path, const ScanOptions& option
   auto t2i = Clock::now();
   double cred_seconds = 0;
   std::vector<Finding> findings;
+  ctx.components = &r.components;
   if (options.run_checks) findings = audit::RunChecks(*model, ctx, &cred_seconds);
   if (policy)
     audit::ApplyPolicy(

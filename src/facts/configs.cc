@@ -338,6 +338,7 @@ class Builder {
     Opkg();
     Apt();
     Lighttpd();
+    OtherServers();
     Sysctl();
     Scripts();
   }
@@ -621,6 +622,58 @@ class Builder {
     }
   }
 
+  // Servers read as flat directive files: which files, and how a line splits into key and value.
+  void OtherServers() {
+    struct Kind {
+      const char* kind;
+      std::initializer_list<std::string_view> dirs;   // every file below (not recursive)…
+      std::initializer_list<std::string_view> files;  // …and these exact files
+      std::string_view suffix;                        // of the files below `dirs`
+      char sep;
+    };
+    static const Kind kKinds[] = {
+        {"nginx",
+         {"/etc/nginx/conf.d", "/etc/nginx/sites-enabled"},
+         {"/etc/nginx/nginx.conf"},
+         "",
+         ' '},
+        {"apache",
+         {"/etc/apache2/conf-enabled", "/etc/apache2/sites-enabled", "/etc/apache2/mods-enabled",
+          "/etc/httpd/conf.d"},
+         {"/etc/apache2/apache2.conf", "/etc/httpd/conf/httpd.conf", "/etc/httpd.conf"},
+         ".conf",
+         ' '},
+        {"stunnel", {"/etc/stunnel"}, {}, ".conf", '='},
+        {"openssl", {}, {"/etc/ssl/openssl.cnf", "/usr/lib/ssl/openssl.cnf"}, "", '='},
+        {"openvpn", {"/etc/openvpn", "/etc/openvpn/server", "/etc/openvpn/client"}, {}, "", ' '},
+        {"ipsec", {}, {"/etc/ipsec.conf", "/etc/strongswan/ipsec.conf"}, "", '='},
+        {"boa", {}, {"/etc/boa/boa.conf", "/etc/boa.conf"}, "", ' '},
+        {"mini_httpd", {}, {"/etc/mini_httpd.conf", "/etc/mini_httpd/mini_httpd.conf"}, "", '='},
+        {"cwmp", {"/etc/cwmp", "/etc/easycwmp", "/etc/tr069"}, {}, "", '='},
+    };
+    for (const Kind& k : kKinds) {
+      std::vector<std::string> files;
+      for (std::string_view f : k.files) files.emplace_back(f);
+      for (std::string_view d : k.dirs)
+        for (const std::string& f : Glob(std::string(d), k.suffix))
+          if (k.suffix.empty() ? !f.ends_with(".md") && !f.ends_with(".txt") : true)
+            files.push_back(f);
+      std::set<std::string> seen;
+      for (const std::string& f : files) {
+        if (!seen.insert(f).second) continue;
+        auto t = Read(f);
+        if (!t || t->find('\0') != std::string::npos) continue;
+        KeyValues kv = ParseKeyValues(*t, f, k.sep, true);
+        for (Directive& d : kv.directives) {
+          std::string_view v = Trim(d.value);
+          if (std::string_view(k.kind) == "nginx" && v.ends_with(";")) v.remove_suffix(1);
+          d.value = std::string(Trim(v));
+        }
+        c_.servers[k.kind].push_back(std::move(kv));
+      }
+    }
+  }
+
   void Sysctl() {
     // procps and OpenWrt: the sysctl.d files by name (/etc wins for a name), then sysctl.conf.
     std::map<std::string, std::string> by_name;
@@ -695,6 +748,12 @@ std::optional<bool> KeyValues::Bool(std::string_view key) const {
 const Directive* SmbSection::Get(std::string_view key) const {
   auto it = values.find(std::string(key));
   return it == values.end() ? nullptr : &it->second;
+}
+
+const std::vector<KeyValues>& Configs::Servers(std::string_view kind) const {
+  static const std::vector<KeyValues> kNone;
+  auto it = servers.find(std::string(kind));
+  return it == servers.end() ? kNone : it->second;
 }
 
 const std::vector<UciSection>* Configs::Uci(std::string_view name) const {

@@ -146,6 +146,11 @@ struct Configs {
   OpkgConfig opkg;
   AptConfig apt;
   std::vector<KeyValues> lighttpd;
+  // Directive files of other servers and crypto libraries, by kind: "nginx", "apache", "stunnel",
+  // "openssl" (openssl.cnf), "openvpn", "ipsec" (strongSwan/Openswan ipsec.conf), "boa",
+  // "mini_httpd", "cwmp" (TR-069 clients). Keys lower-cased; nginx's trailing ';' removed.
+  std::map<std::string, std::vector<KeyValues>> servers;
+  const std::vector<KeyValues>& Servers(std::string_view kind) const;
   KeyValues sysctl;                 // merged in the order sysctl applies them; key with '/' -> '.'
   std::vector<ScriptFile> scripts;  // shell scripts under /etc /sbin /usr/sbin /bin /usr/bin /lib
   // Every /etc/config/<name> file: path -> sections.

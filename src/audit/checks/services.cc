@@ -115,7 +115,7 @@ void Svc15(const DeviceModel& m, const AuditContext&, Findings& out) {
     if (s.via != "inittab" || !s.chain.empty()) continue;
     bool shell = IsShell(s.program) || (!s.argv.empty() && IsShell(s.argv[0]));
     bool autologin = (s.program == "getty" || s.program == "agetty") &&
-                     (ArgAfter(s, "-l").size() && IsShell(ArgAfter(s, "-l")) ||
+                     ((ArgAfter(s, "-l").size() && IsShell(ArgAfter(s, "-l"))) ||
                       HasArg(s, "--autologin") || HasArg(s, "-a"));
     if (!shell && !autologin) continue;
     std::string tty = s.console.empty() ? "the console" : s.console;

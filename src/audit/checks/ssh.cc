@@ -3,7 +3,9 @@
 // image.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include "audit/check.h"
 #include "facts/text_util.h"
@@ -94,6 +96,49 @@ void Ssh01(const DeviceModel& m, const AuditContext&, Findings& out) {
   }
 }
 
+// CRED-09: nothing limits password guessing on a remote login.
+void Cred09(const DeviceModel& m, const AuditContext&, Findings& out) {
+  bool sshd_passwords = true;
+  if (auto text = m.fs.Read("/etc/ssh/sshd_config", 1 << 20)) {
+    SshdConfig c = ReadSshd(*text);
+    if (auto it = c.values.find("maxauthtries"); it != c.values.end()) {
+      int tries = std::atoi(it->second.first.c_str());
+      if (tries > 6)
+        out.Add(fmt::format("sshd allows {} password attempts per connection (MaxAuthTries {}; "
+                            "the default is 6)",
+                            tries, tries),
+                facts::SourceRef{"/etc/ssh/sshd_config", it->second.second,
+                                 std::string(facts::Trim(c.lines[it->second.second - 1]))});
+    }
+    if (auto it = c.values.find("passwordauthentication");
+        it != c.values.end() && it->second.first == "no")
+      sshd_passwords = false;
+  }
+  // A lockout mechanism anywhere in the image: fail2ban, sshguard, PAM faillock/tally.
+  for (const FileEntry* e : m.fs.All()) {
+    std::string name = facts::Basename(e->tree_path);
+    if (name == "pam_faillock.so" || name == "pam_tally2.so" || name == "pam_tally.so" ||
+        name == "fail2ban-server" || name == "sshguard" || name == "faillock.conf")
+      return;
+  }
+  std::set<std::string> seen;
+  for (const Started& s : m.started) {
+    bool passwords = false;
+    if (s.program == "telnetd" || s.program == "in.telnetd" || s.program == "utelnetd")
+      passwords = true;
+    if (s.program == "dropbear")
+      passwords = std::find(s.argv.begin(), s.argv.end(), "-s") == s.argv.end();
+    if (s.program == "sshd") passwords = sshd_passwords;
+    if (!passwords || !seen.insert(s.program).second) continue;
+    Finding& f = out.Add(fmt::format("{} accepts passwords and nothing in the image limits "
+                                     "guessing (no fail2ban, sshguard or PAM faillock/tally)",
+                                     s.program),
+                         s.source);
+    f.verdict = false;
+    f.confidence = Confidence::kMedium;
+  }
+}
+
 void Ssh03(const DeviceModel& m, const AuditContext&, Findings& out) {
   for (const FileEntry* e : m.fs.All()) {
     if (e->type != EntryType::kFile || e->size == 0) continue;
@@ -173,6 +218,17 @@ void Ssh02(const DeviceModel& m, const AuditContext&, Findings& out) {
 }
 
 }  // namespace
+
+extern const Check kCred09{
+    "CRED-09",
+    "No brute-force limiting",
+    Severity::kLow,
+    "A remote login that accepts passwords without delays or lockout lets an attacker try a "
+    "dictionary at network speed; Mirai needed at most 62 guesses per device.",
+    "Limit attempts (sshd MaxAuthTries, a lockout with PAM faillock, fail2ban or sshguard), or "
+    "accept keys only.",
+    {"5.1-5", "", "I.2(d)", "", "LA", "AUM-6"},
+    Cred09};
 
 extern const Check kSsh01{
     "SSH-01",
