@@ -154,7 +154,59 @@ void Cred08(const DeviceModel& m, const AuditContext& ctx, Findings& out) {
   }
 }
 
+// CRED-05: a script that computes a password from identifiers anyone can read (MAC address,
+// serial number) with no secret of its own.
+void Cred05(const DeviceModel& m, const AuditContext&, Findings& out) {
+  auto has = [](std::string_view l, std::string_view s) {
+    return l.find(s) != std::string_view::npos;
+  };
+  for (const facts::ScriptFile& sf : m.configs.scripts) {
+    // The script must set a password at all.
+    bool sets_password = false;
+    for (const facts::ScriptCommand& c : sf.commands)
+      if (!c.words.empty()) {
+        std::string b = facts::Basename(c.words[0]);
+        if (b == "passwd" || b == "chpasswd" || b == "mkpasswd" || b == "htpasswd" ||
+            (b == "nvram" && c.words.size() > 2 && c.words[1] == "set" &&
+             facts::Lower(c.words[2]).find("pass") != std::string::npos) ||
+            (b == "uci" && c.words.size() > 2 &&
+             facts::Lower(c.words[2]).find("pass") != std::string::npos) ||
+            has(c.at.text, "PASSWORD=") || has(c.at.text, "password="))
+          sets_password = true;
+      }
+    if (!sets_password) continue;
+    std::set<int> said;
+    for (const facts::ScriptCommand& c : sf.commands) {
+      std::string_view l = c.at.text;
+      bool identifier = (has(l, "/sys/class/net/") && has(l, "/address")) ||
+                        (has(l, "nvram get") && (has(l, "mac") || has(l, "serial"))) ||
+                        (has(l, "fw_printenv") && (has(l, "serial") || has(l, "ethaddr"))) ||
+                        (has(l, "/proc/cpuinfo") && has(l, "Serial")) || has(l, "HWaddr");
+      bool derive = has(l, "md5sum") || has(l, "sha1sum") || has(l, "sha256sum") ||
+                    has(l, "cut -c") || has(l, "cut -b") || has(l, "openssl dgst");
+      if (!identifier || !derive || !said.insert(c.at.line).second) continue;
+      Finding& f = out.Add(
+          "the default password is computed from an identifier anyone can read (MAC address or "
+          "serial number) with no secret: knowing the algorithm gives every unit's password",
+          c.at);
+      f.confidence = Confidence::kMedium;
+    }
+  }
+}
+
 }  // namespace
+
+extern const Check kCred05{
+    "CRED-05",
+    "Password derived from public identifiers",
+    Severity::kHigh,
+    "A per-unit password computed from the MAC address, serial number or model with a public "
+    "algorithm is not unique in the sense of PSTI and EN 303 645: the MAC is broadcast and the "
+    "algorithm is in every image.",
+    "Generate per-unit passwords at manufacture from a secure random source (or derive them with a "
+    "secret key that never leaves the factory) and print them on the label.",
+    {"5.1-2", "", "I.2(b), I.2(d)", "§1(3)(b), §1(3)(c)", "LA", "AUM-5-1"},
+    Cred05};
 
 extern const Check kCred08{
     "CRED-08",
