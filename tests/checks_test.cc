@@ -7,6 +7,7 @@
 #include <set>
 
 #include "audit/check.h"
+#include "audit/checks/components.h"
 #include "audit/checks/lifecycle.h"
 #include "facts/device_model.h"
 #include "firmwarden/scan.h"
@@ -446,6 +447,18 @@ TEST(KernelSupport, BranchesEndAtTheEndOfTheirMonth) {
   EXPECT_FALSE(audit::KernelSupportOf("6.18.0", k2026_11_30));
   EXPECT_FALSE(audit::KernelSupportOf("r42647", k2026_11_30));
   EXPECT_FALSE(audit::KernelSupportOf("", k2026_11_30));
+}
+
+TEST(CompareVersions, UpstreamOrder) {
+  EXPECT_LT(audit::CompareVersions("1.19.4-6", "1.36"), 0);
+  EXPECT_GT(audit::CompareVersions("1.36.1", "1.36"), 0);
+  EXPECT_EQ(audit::CompareVersions("2.66-2", "2.66"), 0);
+  EXPECT_LT(audit::CompareVersions("2011.54", "2022.82"), 0);
+  EXPECT_GT(audit::CompareVersions("2.83", "2.79rc1"), 0);
+  EXPECT_GT(audit::CompareVersions("1.1.1w", "1.1.1"), 0);
+  EXPECT_LT(audit::CompareVersions("1.1.1a", "1.1.1w"), 0);
+  EXPECT_EQ(audit::CompareVersions("1:2.36-9", "2.36"), 0);
+  EXPECT_GT(audit::CompareVersions("2.10", "2.9"), 0);
 }
 
 }  // namespace
