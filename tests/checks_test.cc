@@ -461,5 +461,32 @@ TEST(CompareVersions, UpstreamOrder) {
   EXPECT_GT(audit::CompareVersions("2.10", "2.9"), 0);
 }
 
+// SVC-08's all-interface binds count only when nothing in the image filters input.
+TEST(Svc08, AllInterfaceBindsWithoutAFirewall) {
+  const std::string base = R"(=== file etc/passwd
+root:x:0:0:root:/root:/bin/sh
+=== file bin/busybox elf
+BusyBox v1.36.1 (2023-01-01) multi-call binary.
+=== link bin/sh -> busybox
+=== file etc/inittab
+::sysinit:/etc/init.d/rcS
+=== file etc/init.d/rcS mode=0755
+#!/bin/sh
+/usr/sbin/dropbear -s -p 22
+=== file usr/sbin/dropbear elf mode=0755
+dropbear
+)";
+  t::TempDir a, b;
+  ScanResult open = ScanSpecText(base, a);
+  auto hits = Of(open, "SVC-08");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->severity, Severity::kLow);
+  EXPECT_NE(hits[0]->message.find("dropbear listens on every interface"), std::string::npos)
+      << hits[0]->message;
+  ScanResult filtered =
+      ScanSpecText(base + "=== file etc/nftables.conf\ntable inet filter {}\n", b);
+  EXPECT_TRUE(Of(filtered, "SVC-08").empty());
+}
+
 }  // namespace
 }  // namespace firmwarden

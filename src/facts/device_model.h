@@ -11,6 +11,7 @@
 #include "facts/configs.h"
 #include "facts/crypto_material.h"
 #include "facts/elf.h"
+#include "facts/endpoints.h"
 #include "facts/rootfs.h"
 #include "facts/secrets.h"
 #include "facts/source_ref.h"
@@ -82,6 +83,8 @@ struct DeviceModel {
   // BusyBox applets the image provides: name -> the busybox binary's device path.
   std::map<std::string, std::string> busybox_applets;
   std::vector<Secret> secrets;  // hard-coded passwords, credentials in URLs, API keys
+  // URLs in files and programs (filled by the same pass over the files as the secrets).
+  std::vector<Endpoint> endpoints;
   // Strings the image says about itself (hostname, model, vendor) for the password dictionary.
   std::vector<std::string> identity_strings;
   // Private keys and certificates anywhere in the image (key files, PEM carved from binaries…),

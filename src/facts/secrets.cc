@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "facts/device_model.h"
+#include "facts/endpoints.h"
 #include "facts/text_util.h"
 
 namespace firmwarden::facts {
@@ -158,7 +159,10 @@ void BuildSecrets(DeviceModel& m) {
     auto data = m.fs.ReadEntry(*e, 8 << 20);
     if (!data) continue;
     budget -= data->size();
-    ScanBufferForSecrets(*data, RootFs::DevicePath(*e), LooksText(*data), m.secrets);
+    bool text = LooksText(*data);
+    ScanBufferForSecrets(*data, RootFs::DevicePath(*e), text, m.secrets);
+    // The same read serves the endpoint facts (documentation was skipped above).
+    ScanBufferForEndpoints(*data, RootFs::DevicePath(*e), !text && IsElf(*data), m.endpoints);
   }
 }
 

@@ -61,6 +61,51 @@ void Svc08(const DeviceModel& m, const AuditContext&, Findings& out) {
         "iptables sets the INPUT policy to ACCEPT and no rule drops or rejects input: every "
         "listening service is reachable",
         accept->at);
+
+  // Services bound to every interface, when nothing filters input at all.
+  bool firewall = denies || (m.configs.Uci("firewall") != nullptr) ||
+                  m.fs.Resolve("/etc/nftables.conf") != nullptr ||
+                  m.fs.Resolve("/etc/iptables/rules.v4") != nullptr ||
+                  m.fs.Resolve("/etc/sysconfig/iptables") != nullptr;
+  if (firewall) return;
+  auto bind_all = [&](const std::string& what, const facts::SourceRef& at) {
+    Finding& f = out.Add(what +
+                             " listens on every interface and no firewall is configured in the "
+                             "image: it is reachable from any network the device joins",
+                         at);
+    f.severity = Severity::kLow;
+    f.verdict = false;
+    f.confidence = Confidence::kMedium;
+  };
+  for (const facts::KeyValues& kv : m.configs.lighttpd) {
+    const facts::Directive* b = kv.Get("server.bind");
+    if (b == nullptr || b->value == "0.0.0.0" || b->value == "::")
+      bind_all("lighttpd", b ? b->at : facts::SourceRef{kv.path, 0, ""});
+  }
+  std::set<std::string> said;
+  for (const facts::Started& st : m.started) {
+    if (st.program == "dropbear") {
+      bool addressed = false;
+      for (size_t i = 1; i + 1 < st.argv.size(); ++i)
+        if (st.argv[i] == "-p" && st.argv[i + 1].find(':') != std::string::npos &&
+            !st.argv[i + 1].starts_with("0.0.0.0:") && !st.argv[i + 1].starts_with(":"))
+          addressed = true;
+      if (st.via != "procd" && !addressed && said.insert("dropbear").second)
+        bind_all("dropbear", st.source);
+    }
+    if (st.program == "sshd" && said.insert("sshd").second) {
+      auto text = m.fs.Read("/etc/ssh/sshd_config", 1 << 20);
+      bool listen = false;
+      if (text)
+        for (std::string_view l : facts::Lines(*text)) {
+          l = facts::Trim(l);
+          if (facts::Lower(l.substr(0, 13)) == "listenaddress" &&
+              l.find("0.0.0.0") == std::string_view::npos)
+            listen = true;
+        }
+      if (!listen) bind_all("sshd (no ListenAddress)", st.source);
+    }
+  }
 }
 
 void Upd03(const DeviceModel& m, const AuditContext&, Findings& out) {
