@@ -339,6 +339,7 @@ class Builder {
     Apt();
     Lighttpd();
     OtherServers();
+    KernelConfig();
     Sysctl();
     Scripts();
   }
@@ -671,6 +672,35 @@ class Builder {
         }
         c_.servers[k.kind].push_back(std::move(kv));
       }
+    }
+  }
+
+  void KernelConfig() {
+    std::vector<std::string> files = Glob("/boot", "");
+    for (const FileEntry* e : m_.fs.List("/lib/modules"))
+      if (e->type == EntryType::kDir) files.push_back("/" + e->tree_path + "/config");
+    for (const std::string& f : files) {
+      if (!Basename(f).starts_with("config")) continue;
+      auto t = Read(f);
+      if (!t || t->find("CONFIG_") == std::string::npos) continue;
+      KeyValues kv;
+      kv.path = f;
+      auto lines = Lines(*t);
+      for (size_t n = 0; n < lines.size(); ++n) {
+        std::string_view l = Trim(lines[n]);
+        if (l.starts_with("# CONFIG_") && l.ends_with(" is not set")) {
+          std::string_view name = l.substr(2, l.size() - 2 - 11);
+          kv.directives.push_back({std::string(name), "n", At(f, n, lines[n])});
+        } else if (l.starts_with("CONFIG_")) {
+          size_t eq = l.find('=');
+          if (eq == std::string_view::npos) continue;
+          kv.directives.push_back({std::string(l.substr(0, eq)),
+                                   std::string(Unquote(l.substr(eq + 1))), At(f, n, lines[n])});
+        }
+      }
+      if (kv.directives.empty()) continue;
+      c_.kernel_config = std::move(kv);
+      return;  // the first configuration found (a device runs one kernel)
     }
   }
 

@@ -151,6 +151,9 @@ struct Configs {
   // "mini_httpd", "cwmp" (TR-069 clients). Keys lower-cased; nginx's trailing ';' removed.
   std::map<std::string, std::vector<KeyValues>> servers;
   const std::vector<KeyValues>& Servers(std::string_view kind) const;
+  // The kernel's build configuration (/boot/config-<release>, /lib/modules/<release>/config):
+  // CONFIG_X=value, and "# CONFIG_X is not set" as value "n". Empty path when none ships.
+  KeyValues kernel_config;
   KeyValues sysctl;                 // merged in the order sysctl applies them; key with '/' -> '.'
   std::vector<ScriptFile> scripts;  // shell scripts under /etc /sbin /usr/sbin /bin /usr/bin /lib
   // Every /etc/config/<name> file: path -> sections.

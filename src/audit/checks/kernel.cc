@@ -1,5 +1,6 @@
-// Kernel and boot integrity: KERN-02 kernel modules without a signature, BOOT-02 no sign of
-// verified boot (dm-verity, IMA/EVM, signed FIT) in the image.
+// Kernel and boot integrity: KERN-01 weak kernel build configuration, KERN-02 kernel modules
+// without a signature, BOOT-02 no sign of verified boot (dm-verity, IMA/EVM, signed FIT) in the
+// image.
 #include <fmt/format.h>
 
 #include "audit/check.h"
@@ -26,6 +27,78 @@ void Kern02(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
                                    unsigned_count, total),
                        first);
   f.confidence = Confidence::kMedium;  // MODULE_SIG_FORCE is in the kernel config, not checked yet
+}
+
+// KERN-01: settings of the kernel's build configuration that weaken it (the usual kernel
+// self-protection recommendations).
+void Kern01(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
+  const facts::KeyValues& kc = m.configs.kernel_config;
+  if (kc.directives.empty()) return;
+  auto on = [&](std::string_view k) {
+    const facts::Directive* d = kc.Get(k);
+    return d != nullptr && (d->value == "y" || d->value == "m");
+  };
+  auto at = [&](std::string_view k) -> facts::SourceRef {
+    if (const facts::Directive* d = kc.Get(k)) return d->at;
+    return {kc.path, 0, std::string(k) + " absent"};
+  };
+  auto add = [&](std::string message, facts::SourceRef where) {
+    out.Add(std::move(message), where);
+  };
+  if (on("CONFIG_DEVMEM") && !on("CONFIG_STRICT_DEVMEM"))
+    add("/dev/mem gives root the whole physical memory (CONFIG_DEVMEM without STRICT_DEVMEM)",
+        at("CONFIG_DEVMEM"));
+  if (on("CONFIG_DEVKMEM"))
+    add("/dev/kmem lets root rewrite the running kernel (CONFIG_DEVKMEM)", at("CONFIG_DEVKMEM"));
+  if (on("CONFIG_PROC_KCORE"))
+    add("/proc/kcore exposes kernel memory (CONFIG_PROC_KCORE)", at("CONFIG_PROC_KCORE"));
+  if (on("CONFIG_KEXEC"))
+    add("kexec can replace the running kernel with an unsigned one (CONFIG_KEXEC)",
+        at("CONFIG_KEXEC"));
+  if (on("CONFIG_MAGIC_SYSRQ")) {
+    const facts::Directive* d = kc.Get("CONFIG_MAGIC_SYSRQ_DEFAULT_ENABLE");
+    if (d == nullptr || (d->value != "0" && d->value != "0x0"))
+      add("magic SysRq is enabled by default: a console keystroke can dump memory or reboot "
+          "(CONFIG_MAGIC_SYSRQ_DEFAULT_ENABLE)",
+          at(d ? "CONFIG_MAGIC_SYSRQ_DEFAULT_ENABLE" : "CONFIG_MAGIC_SYSRQ"));
+  }
+  if (on("CONFIG_DEBUG_FS"))
+    add("debugfs is built in (CONFIG_DEBUG_FS): a rich interface for attackers with root",
+        at("CONFIG_DEBUG_FS"));
+  if (on("CONFIG_MODULES") && !on("CONFIG_MODULE_SIG_FORCE"))
+    add("modules load without a valid signature (CONFIG_MODULES without MODULE_SIG_FORCE)",
+        at("CONFIG_MODULES"));
+  if (!on("CONFIG_STACKPROTECTOR_STRONG") && !on("CONFIG_CC_STACKPROTECTOR_STRONG"))
+    add("the kernel is built without the strong stack protector (CONFIG_STACKPROTECTOR_STRONG)",
+        at("CONFIG_STACKPROTECTOR_STRONG"));
+  if (!on("CONFIG_STRICT_KERNEL_RWX") && !on("CONFIG_DEBUG_RODATA"))
+    add("kernel text and read-only data are not write-protected (CONFIG_STRICT_KERNEL_RWX)",
+        at("CONFIG_STRICT_KERNEL_RWX"));
+  // KASLR exists for these architectures; 32-bit ARM has none, so it is not asked for there.
+  if ((on("CONFIG_ARM64") || on("CONFIG_X86_64") || on("CONFIG_X86")) &&
+      !on("CONFIG_RANDOMIZE_BASE"))
+    add("kernel address space layout randomisation is off (CONFIG_RANDOMIZE_BASE)",
+        at("CONFIG_RANDOMIZE_BASE"));
+  if (!on("CONFIG_HARDENED_USERCOPY"))
+    add("copies between user and kernel memory are not bounds-checked "
+        "(CONFIG_HARDENED_USERCOPY)",
+        at("CONFIG_HARDENED_USERCOPY"));
+  if (!on("CONFIG_FORTIFY_SOURCE"))
+    add("the kernel is built without FORTIFY_SOURCE (CONFIG_FORTIFY_SOURCE)",
+        at("CONFIG_FORTIFY_SOURCE"));
+  if (!on("CONFIG_SECCOMP"))
+    add("no seccomp (CONFIG_SECCOMP): services cannot restrict their system calls",
+        at("CONFIG_SECCOMP"));
+  bool lsm = false;
+  for (const char* k :
+       {"CONFIG_SECURITY_SELINUX", "CONFIG_SECURITY_APPARMOR", "CONFIG_SECURITY_SMACK",
+        "CONFIG_SECURITY_TOMOYO", "CONFIG_SECURITY_LANDLOCK", "CONFIG_SECURITY_YAMA",
+        "CONFIG_SECURITY_LOADPIN"})
+    lsm = lsm || on(k);
+  if (!lsm)
+    add("no Linux security module (SELinux, AppArmor, Smack, TOMOYO, Landlock, Yama, LoadPin) "
+        "is built in",
+        at("CONFIG_SECURITY"));
 }
 
 void Boot02(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
@@ -60,6 +133,19 @@ void Boot02(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
 }
 
 }  // namespace
+
+extern const Check kKern01{
+    "KERN-01",
+    "Weak kernel configuration",
+    Severity::kMedium,
+    "The kernel's build options decide how much an attacker who gets a foothold can do: /dev/mem "
+    "and kexec hand over the kernel, and missing self-protection (stack protector, read-only "
+    "text, hardened usercopy, seccomp, an LSM) makes kernel bugs easier to exploit.",
+    "Build with the kernel self-protection recommendations: STRICT_DEVMEM, no DEVKMEM/KEXEC/"
+    "PROC_KCORE/DEBUG_FS, MODULE_SIG_FORCE, STACKPROTECTOR_STRONG, STRICT_KERNEL_RWX, "
+    "HARDENED_USERCOPY, FORTIFY_SOURCE, SECCOMP and an LSM.",
+    {"5.6-4, 5.6-8, 5.7-1", "", "I.2(k), I.2(j)", "", "", "GEC-8"},
+    Kern01};
 
 extern const Check kBoot02{
     "BOOT-02",
