@@ -1,5 +1,6 @@
 // Remote management: SVC-11 TR-069/CWMP (cleartext ACS, fixed connection-request credentials, the
-// listener), CRYP-02 an administration web interface served over plain HTTP only.
+// listener), SVC-14 administrative handlers reachable without authentication, CRYP-02 an
+// administration web interface served over plain HTTP only.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -80,6 +81,66 @@ void Svc11(const DeviceModel& m, const AuditContext&, Findings& out) {
   }
 }
 
+// ---- SVC-14 ----
+
+void Svc14(const DeviceModel& m, const AuditContext&, Findings& out) {
+  // lighttpd runs CGIs and asks for no authentication anywhere.
+  for (const facts::KeyValues& kv : m.configs.lighttpd) {
+    const facts::Directive* cgi = kv.Get("cgi.assign");
+    bool auth = kv.Get("auth.require") != nullptr;
+    if (cgi != nullptr && !auth) {
+      Finding& f = out.Add(
+          "lighttpd runs CGI programs and no auth.require protects any path: every handler is "
+          "reachable without a password unless it checks a session itself",
+          cgi->at);
+      f.confidence = Confidence::kLow;
+    }
+  }
+  // Shell CGIs that change the device and never look at a session, cookie or password.
+  for (const FileEntry* e : m.fs.All()) {
+    if (e->type != EntryType::kFile || e->size == 0 || e->size > (1u << 20)) continue;
+    const std::string& p = e->tree_path;
+    if (p.find("cgi-bin/") == std::string::npos && !p.ends_with(".cgi")) continue;
+    std::string dev = facts::RootFs::DevicePath(*e);
+    if (m.elves.count(dev) != 0) continue;
+    auto text = m.fs.ReadEntry(*e, 1 << 20);
+    if (!text || !text->starts_with("#!") ||
+        text->substr(0, text->find('\n')).find("sh") == std::string::npos)
+      continue;
+    std::string low = facts::Lower(*text);
+    bool checks = false;
+    for (std::string_view k :
+         {"http_cookie", "session", "auth", "token", "login", "passw", "remote_user", "sid="})
+      checks = checks || low.find(k) != std::string::npos;
+    if (checks) continue;
+    auto lines = facts::Lines(*text);
+    for (size_t n = 0; n < lines.size(); ++n) {
+      std::string_view l = facts::Trim(lines[n]);
+      if (l.starts_with("#")) continue;
+      std::string_view what;
+      if (l.find("nvram set") != std::string_view::npos ||
+          l.find("nvram commit") != std::string_view::npos)
+        what = "changes nvram settings";
+      else if (l.find("sysupgrade") != std::string_view::npos ||
+               l.find("mtd write") != std::string_view::npos)
+        what = "writes firmware";
+      else if (l.find("uci set") != std::string_view::npos ||
+               l.find("uci commit") != std::string_view::npos)
+        what = "changes the configuration";
+      else if (l.starts_with("reboot") || l.find(" reboot") != std::string_view::npos ||
+               l.find("factory_reset") != std::string_view::npos ||
+               l.find("firstboot") != std::string_view::npos)
+        what = "reboots or resets the device";
+      if (what.empty()) continue;
+      Finding& f = out.Add(
+          fmt::format("CGI {} {} and never checks a session, cookie or password", dev, what),
+          SourceRef{dev, static_cast<int>(n + 1), std::string(l)});
+      f.confidence = Confidence::kMedium;
+      break;
+    }
+  }
+}
+
 // ---- CRYP-02 ----
 
 void Cryp02(const DeviceModel& m, const AuditContext&, Findings& out) {
@@ -153,6 +214,18 @@ extern const Check kSvc11{
     "credentials per unit, and accept connection requests only from the ACS.",
     {"5.5-1, 5.1-1, 5.5-5", "", "I.2(d), I.2(e)", "§1", "LA", "AUM-5-1, SCM-3"},
     Svc11};
+
+extern const Check kSvc14{
+    "SVC-14",
+    "Unauthenticated administrative endpoint",
+    Severity::kHigh,
+    "A web handler that changes settings, writes firmware or reboots the device without checking "
+    "who asks can be driven by anyone who reaches the web interface, or by a web page the "
+    "administrator visits (CSRF).",
+    "Put every administrative handler behind the web server's authentication or a session check, "
+    "and require an anti-CSRF token for changes.",
+    {"5.5-5, 5.5-4", "", "I.2(d)", "", "LA, DC", "ACM-2, AUM-1"},
+    Svc14};
 
 extern const Check kCryp02{
     "CRYP-02",
