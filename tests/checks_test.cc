@@ -387,6 +387,72 @@ ExecStart=/usr/sbin/telnetd -F -p 2323
   EXPECT_EQ(Telnet(r), nullptr);
 }
 
+// xinetd: enabled services in its includedir start their server on a connection; disabled ones,
+// internal ones and files xinetd skips (names with a dot) do not.
+TEST(BootGraph, XinetdServicesStartTheirServers) {
+  t::TempDir dir;
+  ScanResult r = ScanSpecText(std::string(kBase) + R"(#!/bin/sh
+/usr/sbin/xinetd -stayalive
+=== file usr/sbin/xinetd elf
+xinetd
+=== file etc/xinetd.conf
+defaults
+{
+	instances = 60
+}
+includedir /etc/xinetd.d
+=== file etc/xinetd.d/telnet
+service telnet
+{
+	disable     = no
+	socket_type = stream
+	user        = root
+	server      = /usr/sbin/telnetd
+	server_args = -i
+}
+=== file etc/xinetd.d/ftp
+service ftp
+{
+	disable = yes
+	server  = /usr/sbin/vsftpd
+}
+=== file etc/xinetd.d/rsh.rpmsave
+service shell
+{
+	server = /usr/sbin/in.rshd
+}
+)",
+                              dir);
+  const Finding* f = Telnet(r);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->path, "/etc/xinetd.d/telnet");
+  EXPECT_EQ(f->line, 1);
+  EXPECT_TRUE(Of(r, "SVC-02").empty()) << Of(r, "SVC-02")[0]->message;
+}
+
+// Hotplug: OpenWrt's /etc/hotplug.d scripts and mdev.conf actions run on events, so what they
+// start is a conditional start.
+TEST(BootGraph, HotplugScriptsAndMdevActionsStartConditionally) {
+  t::TempDir dir;
+  ScanResult r = ScanSpecText(std::string(kBase) + R"(#!/bin/sh
+true
+=== file etc/hotplug.d/iface/50-debug mode=0755
+#!/bin/sh
+[ "$ACTION" = ifup ] && /usr/sbin/telnetd -l /bin/login
+=== file etc/mdev.conf
+ttyUSB[0-9]* root:root 660 @/usr/sbin/utelnetd -d
+)",
+                              dir);
+  auto hits = Of(r, "SVC-01");
+  ASSERT_EQ(hits.size(), 2u);
+  std::set<std::string> paths;
+  for (const Finding* f : hits) {
+    paths.insert(f->path);
+    EXPECT_NE(f->message.find("may be started"), std::string::npos) << f->message;
+  }
+  EXPECT_EQ(paths, (std::set<std::string>{"/etc/hotplug.d/iface/50-debug", "/etc/mdev.conf"}));
+}
+
 TEST(BootGraph, CronJobsRunOnlyWhenCrondStarts) {
   t::TempDir dir;
   std::string cron = R"(=== file etc/crontabs/root

@@ -348,8 +348,10 @@ class Interp {
 
   void RunInittab();
   void RunInetd();
+  void RunXinetd(const Started& daemon);
   void RunSystemd();
   void RunCron();
+  void RunHotplug();
   // Interprets `text` as the script at `path` run with `args` (tests and the fuzzer).
   void RunText(std::string_view text, const std::string& path,
                const std::vector<std::string>& args) {
@@ -1426,7 +1428,7 @@ void Interp::RunInetd() {
   for (const Started& s : std::vector<Started>(m_.started)) {
     if (s.program != "inetd" && s.program != "xinetd") continue;
     if (s.program == "xinetd") {
-      m_.boot_notes.push_back("xinetd is started; its services are not modelled yet");
+      RunXinetd(s);
       continue;
     }
     std::string conf = "/etc/inetd.conf";
@@ -1460,6 +1462,130 @@ void Interp::RunInetd() {
       st.chain.push_back(s.source.path);
       m_.started.push_back(std::move(st));
     }
+  }
+}
+
+// xinetd: /etc/xinetd.conf (or the -f file) and its includedir; each enabled `service` block with
+// a `server` is a program started on a connection, as `user`.
+void Interp::RunXinetd(const Started& daemon) {
+  std::string conf = "/etc/xinetd.conf";
+  for (size_t i = 1; i + 1 < daemon.argv.size(); ++i)
+    if (daemon.argv[i] == "-f") conf = daemon.argv[i + 1];
+  std::vector<std::string> files = {conf};
+  std::set<std::string> seen;
+  for (size_t f = 0; f < files.size() && f < 256; ++f) {
+    if (!seen.insert(files[f]).second) continue;
+    auto text = m_.fs.Read(files[f], kMaxScriptBytes);
+    if (!text) continue;
+    auto lines = Lines(*text);
+    std::map<std::string, std::string> attrs;
+    std::string name;
+    int start = 0;
+    bool in_service = false, in_block = false;
+    for (size_t n = 0; n < lines.size(); ++n) {
+      std::string_view l = Trim(lines[n]);
+      if (l.empty() || l[0] == '#') continue;
+      if (!in_block && (l.starts_with("includedir ") || l.starts_with("includedir\t"))) {
+        std::string dir(Trim(l.substr(10)));
+        for (const FileEntry* e : m_.fs.List(dir)) {
+          std::string base = Basename(e->tree_path);
+          // xinetd skips names with a dot or ending in '~' in an includedir.
+          if (e->type != EntryType::kFile || base.find('.') != std::string::npos ||
+              base.ends_with("~"))
+            continue;
+          files.push_back(RootFs::DevicePath(*e));
+        }
+        continue;
+      }
+      if (!in_block && l.starts_with("service")) {
+        name = std::string(Trim(l.substr(7)));
+        in_service = true;
+        start = static_cast<int>(n + 1);
+        attrs.clear();
+        if (l.find('{') != std::string_view::npos) in_block = true;
+        continue;
+      }
+      if (l == "{") {
+        in_block = true;
+        continue;
+      }
+      if (l == "}") {
+        if (in_service && in_block) {
+          auto get = [&](const char* k) {
+            auto it = attrs.find(k);
+            return it == attrs.end() ? std::string() : it->second;
+          };
+          std::string type = get("type");
+          bool internal = type.find("INTERNAL") != std::string::npos;
+          if (get("disable") != "yes" && !get("server").empty() && !internal) {
+            Started st;
+            st.via = "xinetd";
+            std::string server = get("server");
+            st.argv.push_back(server);
+            for (std::string_view a : Words(get("server_args"))) st.argv.emplace_back(a);
+            const FileEntry* e = m_.fs.Resolve(server);
+            st.binary = e ? RootFs::DevicePath(*e) : "";
+            st.program = Basename(server);
+            if (st.program == "busybox" && st.argv.size() > 1) st.program = st.argv[1];
+            st.user = get("user");
+            st.conditional = daemon.conditional;
+            st.source = {files[f], start, "service " + name};
+            st.chain = daemon.chain;
+            st.chain.push_back(daemon.source.path);
+            m_.started.push_back(std::move(st));
+          }
+        }
+        in_service = in_block = false;
+        continue;
+      }
+      if (!in_block) continue;
+      size_t eq = l.find('=');
+      if (eq == std::string_view::npos || eq == 0) continue;
+      bool add = l[eq - 1] == '+' || l[eq - 1] == '-';
+      std::string key(Trim(l.substr(0, add ? eq - 1 : eq)));
+      std::string value(Trim(l.substr(eq + 1)));
+      if (add && l[eq - 1] == '+')
+        attrs[key] += (attrs[key].empty() ? "" : " ") + value;
+      else if (!add)
+        attrs[key] = value;
+    }
+  }
+}
+
+// Hotplug: scripts and commands run on kernel or network events (OpenWrt /etc/hotplug.d, BusyBox
+// mdev.conf actions). They may run at any time after boot: conditional starts.
+void Interp::RunHotplug() {
+  for (const FileEntry* d : m_.fs.List("/etc/hotplug.d")) {
+    if (d->type != EntryType::kDir) continue;
+    for (const FileEntry* e : m_.fs.List(RootFs::DevicePath(*d))) {
+      if (e->type != EntryType::kFile) continue;
+      Script top;
+      top.path = RootFs::DevicePath(*d);
+      std::map<std::string, Word> vars;
+      Ctx c;
+      c.script = &top;
+      c.vars = &vars;
+      c.via = "hotplug";
+      RunScriptFile(RootFs::DevicePath(*e), {}, c, true, 0);
+    }
+  }
+  auto text = m_.fs.Read("/etc/mdev.conf", kMaxScriptBytes);
+  if (!text) return;
+  auto lines = Lines(*text);
+  for (size_t n = 0; n < lines.size(); ++n) {
+    std::string_view l = Trim(lines[n]);
+    if (l.empty() || l[0] == '#') continue;
+    // device user:group mode [=path | >path | !] [@|$|*command]
+    size_t cmd = l.find_first_of("@$*", l.find_first_of(" \t"));
+    auto w = Words(l);
+    if (w.size() < 4 || cmd == std::string_view::npos) continue;
+    size_t at = static_cast<size_t>(w[3].data() - l.data());
+    if (w[3][0] == '=' || w[3][0] == '>' || w[3][0] == '!')
+      at = w.size() > 4 ? static_cast<size_t>(w[4].data() - l.data()) : std::string_view::npos;
+    if (at == std::string_view::npos || at >= l.size()) continue;
+    if (l[at] != '@' && l[at] != '$' && l[at] != '*') continue;
+    RunLine("/etc/mdev.conf", static_cast<int>(n + 1), std::string(l.substr(at + 1)), "hotplug", "",
+            true);
   }
 }
 
@@ -1613,6 +1739,7 @@ void BuildBootGraph(DeviceModel& m) {
   in.RunSystemd();
   in.RunInetd();
   in.RunCron();
+  in.RunHotplug();
   // One record per start site. Copies reached through every branch of an if/else or a case
   // with `*)` run whatever the condition is: they are not conditional.
   std::vector<Started> started = std::move(m.started);

@@ -54,7 +54,8 @@ struct Started {
   std::vector<std::string> argv;  // as written (variables expanded where known)
   std::string binary;             // resolved device path of argv[0], "" when not in the image
   std::string program;            // what runs: basename, or the BusyBox applet ("telnetd")
-  std::string via;           // "inittab", "script", "rc.d", "procd", "inetd", "systemd", "cron"
+  std::string via;  // "inittab", "script", "rc.d", "procd", "inetd", "xinetd", "systemd", "cron",
+                    // "hotplug"
   bool conditional = false;  // inside an if/case/&&/|| branch: may or may not run
   bool respawn = false;      // inittab respawn/askfirst: a console or long-running service
   std::string user;          // from inetd/systemd User=, "" when unknown (root by default)
