@@ -26,8 +26,8 @@ std::string MakeSeama(const std::string& meta, const std::string& image) {
   return s + meta + image;
 }
 
-const std::string kMeta =
-    std::string("dev=/dev/mtdblock/2\0type=firmware\0signature=wrgn23_dlob\0", 58);
+constexpr char kMetaText[] = "dev=/dev/mtdblock/2\0type=firmware\0signature=wrgn23_dlob\0";
+const std::string kMeta(kMetaText, sizeof kMetaText - 1);
 
 TEST(Seama, MetaDigestAndImage) {
   std::string image = "HDR0" + RandomBytes(3000, 1);
