@@ -102,29 +102,39 @@ std::optional<Section> FindTrailer(Bytes data, uint64_t start, uint64_t min_leng
 }
 
 // Without a trailer, the LZMA stream's own end is the section's end: decode it (output discarded,
-// bounded by the budget's bytes and deadline) and count the input it took. `ran_out` is set when
-// the input ended before the stream did.
-Result<uint64_t> MeasureLzma(Bytes stream, const Budget& budget, uint64_t base, bool* ran_out) {
+// bounded by the budget's bytes and deadline) and count the input it took. The stream comes in
+// two pieces, the de-obfuscated head and the untouched rest, so nothing the size of the image is
+// copied for a candidate that may be a chance match. `ran_out` is set when the input ended
+// before the stream did.
+Result<uint64_t> MeasureLzma(Bytes head, Bytes rest, const Budget& budget, uint64_t base,
+                             bool* ran_out) {
   lzma_stream s = LZMA_STREAM_INIT;
   if (lzma_alone_decoder(&s, 512ULL << 20) != LZMA_OK)
     return Fail(ErrorCode::kIo, "lzma_alone_decoder failed");
   std::vector<uint8_t> out(1 << 16);
-  s.next_in = reinterpret_cast<const uint8_t*>(stream.data());
-  s.avail_in = stream.size();
+  s.next_in = reinterpret_cast<const uint8_t*>(head.data());
+  s.avail_in = head.size();
+  bool in_rest = false;
   uint64_t produced = 0;
   lzma_ret ret = LZMA_OK;
   while (ret == LZMA_OK) {
+    if (s.avail_in == 0 && !in_rest) {
+      in_rest = true;
+      s.next_in = reinterpret_cast<const uint8_t*>(rest.data());
+      s.avail_in = rest.size();
+    }
     s.next_out = out.data();
     s.avail_out = out.size();
-    ret = lzma_code(&s, LZMA_FINISH);
+    ret = lzma_code(&s, in_rest ? LZMA_FINISH : LZMA_RUN);
     produced += out.size() - s.avail_out;
     if (produced > budget.bytes_left || budget.TimeUp()) {
       lzma_end(&s);
       return Fail(ErrorCode::kLimit, "Arcadyan LZMA stream exceeds the unpack budget", base);
     }
   }
-  uint64_t used = stream.size() - s.avail_in;
-  const bool exhausted = s.avail_in == 0;
+  const uint64_t used =
+      in_rest ? head.size() + (rest.size() - s.avail_in) : head.size() - s.avail_in;
+  const bool exhausted = in_rest && s.avail_in == 0;
   lzma_end(&s);
   *ran_out = ret != LZMA_STREAM_END;
   if (ret == LZMA_STREAM_END || (ret == LZMA_BUF_ERROR && exhausted)) return used;
@@ -171,11 +181,9 @@ Result<Parsed> Parse(const ParseContext& ctx) {
     }
   } else {
     // No trailer (a bare obfuscated stream, or one cut short): the stream ends the chunk.
-    std::vector<std::byte> copy(data.begin(), data.end());
-    ArcadyanDeobfuscate(copy);
     bool ran_out = false;
-    auto used =
-        MeasureLzma(Bytes(copy).subspan(kBlock1), ctx.budget, ctx.offset + kBlock1, &ran_out);
+    auto used = MeasureLzma(Bytes(head).subspan(kBlock1), data.subspan(head.size()), ctx.budget,
+                            ctx.offset + kBlock1, &ran_out);
     if (!used) return std::unexpected(used.error());
     sections.push_back(Section{0, kBlock1 + *used, kBlock1 + *used, 0});
     // A stream of unknown size may simply end with the data (kernels write no end marker); one
