@@ -22,7 +22,9 @@ namespace {
       LZMA_MAGIC(p, "\x00\x00\x40\x00"), LZMA_MAGIC(p, "\x00\x00\x80\x00"), \
       LZMA_MAGIC(p, "\x00\x00\x00\x01"), LZMA_MAGIC(p, "\x00\x00\x00\x02"), \
       LZMA_MAGIC(p, "\x00\x00\x00\x04"), LZMA_MAGIC(p, "\x00\x00\x00\x08")
-constexpr Magic kMagics[] = {LZMA_DICTS("\x5D"), LZMA_DICTS("\x6D")};
+// 0x6E and 0x5A: TP-Link VxWorks kernels and MemFS files.
+constexpr Magic kMagics[] = {LZMA_DICTS("\x5D"), LZMA_DICTS("\x6D"), LZMA_DICTS("\x6E"),
+                             LZMA_DICTS("\x5A")};
 #undef LZMA_DICTS
 #undef LZMA_MAGIC
 

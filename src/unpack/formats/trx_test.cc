@@ -176,9 +176,14 @@ TEST(Trx, RealLinksysWrt54glAfterBinHeader) {
       ReadFile(SharedDir() + "/corpora/firmware/linksys-wrt54gl-4.30.18.006-etsi.bin");
   if (img.empty()) GTEST_SKIP() << "corpus not available";
   Unpacked u = Info(img);
-  const Region* r = FindRegion(u.layout, "trx");
+  // The TRX sits behind the 32-byte Linksys BIN header, which is its own chunk.
+  const Region* bin = FindRegion(u.layout, "linksys_bin");
+  ASSERT_NE(bin, nullptr);
+  ASSERT_EQ(bin->children.size(), 1u);
+  EXPECT_EQ(bin->children[0].offset_in_parent, 0x20u);
+  const Region* r = FindRegion(bin->children[0], "trx");
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->offset, 0x20u);
+  EXPECT_EQ(r->offset, 0u);
   EXPECT_EQ(r->size, 0x35f000u);
   EXPECT_EQ(Detail(r->details, "rootfs_offset"), "0xb9a70");  // squashfs "shsq" at 0xb9a90
   ASSERT_EQ(r->children.size(), 2u);
