@@ -133,6 +133,7 @@ struct Tags {
 
 Tags ReadTags(Bytes spare, size_t at, Endian e) {
   Tags t;
+  if (at > spare.size() || spare.size() - at < 16) return t;  // no room: implausible tags
   Bytes b = spare.subspan(at, 16);
   t.erased = std::all_of(b.begin(), b.end(), [](std::byte x) { return x == std::byte{0xFF}; });
   t.seq = *ReadU32(b, 0, e);
@@ -163,6 +164,7 @@ std::optional<Layout> DetectLayout(Bytes d, Endian e) {
   for (size_t page : kPages) {
     for (size_t spare : SparesFor(page)) {
       for (size_t tags_at : {size_t{0}, size_t{2}}) {
+        if (tags_at + 16 > spare) continue;
         Layout l{e, page, spare, tags_at};
         size_t used = 0, checked = 0;
         bool ok = true;
