@@ -158,6 +158,30 @@ bool AllFF(Bytes b) {
   return std::all_of(b.begin(), b.end(), [](std::byte x) { return x == std::byte{0xFF}; });
 }
 
+// Without tags to vouch for it, a header must also look like what a writer stores: a usable name
+// and a mode whose file-type bits agree with the object type.
+bool SaneHeader(const Header& h) {
+  if (h.name.empty() || h.name == "." || h.name == ".." || h.name.find('/') != std::string::npos)
+    return false;
+  for (unsigned char ch : h.name)
+    if (ch < 0x20 || ch == 0x7f) return false;
+  const uint32_t fmt = h.mode & 0170000;
+  switch (h.type) {
+    case kFile:
+      return fmt == 0100000;
+    case kDir:
+      return fmt == 0040000;
+    case kSymlink:
+      return fmt == 0120000 && !h.alias.empty();
+    case kHardlink:
+      return true;
+    case kSpecial:
+      return fmt == 0020000 || fmt == 0060000 || fmt == 0010000 || fmt == 0140000;
+    default:
+      return false;
+  }
+}
+
 // Finds the page/spare layout by checking the first chunks' tags (or, without spare, the chain
 // of headers and data chunks).
 std::optional<Layout> DetectLayout(Bytes d, Endian e) {
@@ -192,6 +216,7 @@ std::optional<Layout> DetectLayout(Bytes d, Endian e) {
     bool ok = true;
     while (headers < 16 && pos + page <= d.size()) {
       auto h = ReadHeader(d.subspan(pos, page), e);
+      if (h && !SaneHeader(*h)) h.reset();
       if (!h) {
         ok = headers > 0 && AllFF(d.subspan(pos, page));
         break;

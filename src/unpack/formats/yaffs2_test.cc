@@ -355,8 +355,9 @@ TEST_F(Yaffs2ImageTest, TruncatedAndFlippedImagesNeverCrashOrEscape) {
       ASSERT_TRUE(u.has_value());
       size_t t = TreeOf(*u, "yaffs2");
       // Whatever was recognised, a cut image is either diagnosed or visibly smaller.
-      if (t != SIZE_MAX)
+      if (t != SIZE_MAX) {
         EXPECT_TRUE(!u->Clean() || u->files.EntriesOf(t).size() < 19u) << Diagnostics(*u);
+      }
     }
     std::mt19937_64 rng(spare + 1);
     for (int i = 0; i < 80; ++i) {
@@ -401,7 +402,9 @@ TEST(Yaffs2Test, ShiftedTagsThatDoNotFitTheSpare) {
   // Whatever layout is left, nothing is read outside the input (ASan checks) and the result is
   // diagnosed or plausible.
   size_t t = TreeOf(*u, "yaffs2");
-  if (t != SIZE_MAX) EXPECT_LE(u->files.EntriesOf(t).size(), 2u);
+  if (t != SIZE_MAX) {
+    EXPECT_LE(u->files.EntriesOf(t).size(), 2u);
+  }
 }
 
 }  // namespace
