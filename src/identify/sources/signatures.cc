@@ -109,6 +109,7 @@ void Source_signatures(const Context& ctx, std::vector<Component>& out) {
         (!c.evidence.empty() && c.evidence.front().confidence >= confidence::kPackageDatabase))
       packages[facts::Lower(c.name)].push_back(&c);
 
+  std::vector<Component> made;  // appended after the loop: `packages` points into `out`
   for (auto& [key, f] : found) {
     const sg::Signature& s = sigs[key.first];
     Component& c = f.c;
@@ -131,11 +132,17 @@ void Source_signatures(const Context& ctx, std::vector<Component>& out) {
       if (pkg == nullptr) continue;
       c.name = pkg->name;
       c.version = UpstreamVersion(pkg->version);
+      // The package's own identity stands (its CPE is derived from its name and version).
+      c.cpe.clear();
+      c.cpe_vendor.clear();
+      c.cpe_product.clear();
+      c.purl.clear();
       break;
     }
     if (!c.main_file.empty()) c.sha256 = FileSha256(fs, c.main_file);
-    out.push_back(std::move(c));
+    made.push_back(std::move(c));
   }
+  for (Component& c : made) out.push_back(std::move(c));
 }
 
 }  // namespace firmwarden::identify
