@@ -592,6 +592,20 @@ void KeepHighest(std::vector<Hit>& out, uint32_t sig, uint32_t rule) {
   out.push_back(std::move(keep));
 }
 
+// "OpenSSH_9.2" beside "OpenSSH_9.2p1" in one file is the same release spelt short (a compat
+// string): the longer spelling stands.
+void DropTruncated(std::vector<Hit>& out, uint32_t sig, uint32_t rule) {
+  std::erase_if(out, [&](const Hit& h) {
+    if (h.sig != sig || h.rule != rule) return false;
+    for (const Hit& o : out)
+      if (o.sig == sig && o.rule == rule && o.version.size() > h.version.size() &&
+          o.version.starts_with(h.version) &&
+          std::isalpha(static_cast<unsigned char>(o.version[h.version.size()])))
+        return true;
+    return false;
+  });
+}
+
 bool FilesAllow(const Rule& r, std::string_view basename) {
   if (r.files.empty() || basename.empty()) return true;
   std::string b(basename);
@@ -644,6 +658,7 @@ std::vector<Hit> Scanner::Scan(std::span<const std::byte> data, std::string_view
         covered = hi;
       }
       if (rule.highest) KeepHighest(out, f.sig, f.rule);
+      DropTruncated(out, f.sig, f.rule);
     }
     ends.clear();
   }

@@ -57,7 +57,18 @@ class Mapped {
   size_t size_ = 0;
 };
 
-constexpr size_t kMaxOccurrences = 64;  // per component; the rest add nothing an auditor needs
+constexpr size_t kMaxOccurrences = 64;
+
+// Documentation quotes other versions (changelogs, NEWS, manuals: "fixed since procps 3.3.10");
+// what runs on the device is never there.
+bool Documentation(std::string_view tree_path) {
+  for (std::string_view dir :
+       {"usr/share/doc/", "usr/share/man/", "usr/share/info/", "usr/share/locale/",
+        "usr/share/lintian/", "usr/share/common-licenses/", "usr/share/help/",
+        "usr/share/gtk-doc/"})
+    if (tree_path.starts_with(dir)) return true;
+  return false;
+}  // per component; the rest add nothing an auditor needs
 
 }  // namespace
 
@@ -84,7 +95,7 @@ void Source_signatures(const Context& ctx, std::vector<Component>& out) {
   };
 
   for (const FileEntry* e : fs.All()) {
-    if (e->type != EntryType::kFile) continue;
+    if (e->type != EntryType::kFile || Documentation(e->tree_path)) continue;
     std::string path = facts::RootFs::DevicePath(*e);
     for (const sg::Hit& h : scanner.ScanPath(path)) add(h, path, true);
     if (e->size == 0 || e->size > sg::kMaxScanFileBytes) continue;
