@@ -186,8 +186,8 @@ Result<Signature> ParseSignature(const std::string& name, const std::string& tex
                 fmt::format("{}:{}: {}", name, e.source().begin.line, e.description()));
   }
   static const std::set<std::string_view> kTop = {
-      "product",        "description", "cpe_vendor", "cpe_product", "cpe_part", "purl_type",
-      "purl_namespace", "purl_name",   "type",       "packages",    "rule"};
+      "product",        "description", "cpe_vendor", "cpe_product", "cpe_part",  "purl_type",
+      "purl_namespace", "purl_name",   "type",       "packages",    "libraries", "rule"};
   static const std::set<std::string_view> kRule = {
       "id", "match", "version", "filename", "files", "tests", "negatives", "join", "highest"};
   for (const auto& [k, v] : doc)
@@ -234,6 +234,9 @@ Result<Signature> ParseSignature(const std::string& name, const std::string& tex
   auto pk = StringList(doc, "packages", name);
   if (!pk) return Fail(ErrorCode::kMalformed, pk.error().message);
   s.packages = *pk;
+  auto libs = StringList(doc, "libraries", name);
+  if (!libs) return Fail(ErrorCode::kMalformed, libs.error().message);
+  s.libraries = *libs;
   const toml::array* rules = doc["rule"].as_array();
   if (rules == nullptr || rules->empty())
     return Fail(ErrorCode::kMalformed,

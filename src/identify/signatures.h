@@ -71,6 +71,10 @@ struct Signature {
   // Package names (dpkg, opkg, apk) that ship this product: a binary finding of the package's
   // upstream version joins the package's component instead of adding a second one.
   std::vector<std::string> packages;
+  // Soname prefixes of the product's own shared libraries ("libcrypto.so"): a content hit inside an
+  // ELF file whose DT_NEEDED names one of them is the version of the headers that program was
+  // built with (OpenSSL's version text baked into hostapd), not a copy it ships, and is dropped.
+  std::vector<std::string> libraries;
   std::vector<Rule> rules;
 };
 

@@ -35,6 +35,13 @@ bool SameUpstream(std::string_view package_version, std::string_view found) {
          !std::isdigit(static_cast<unsigned char>(u[found.size() + 1]));
 }
 
+bool LinksOwnLibrary(const sg::Signature& s, const facts::ElfInfo& elf) {
+  for (const std::string& lib : s.libraries)
+    for (const std::string& needed : elf.needed)
+      if (needed.starts_with(lib)) return true;
+  return false;
+}
+
 class Mapped {
  public:
   Mapped(int fd, size_t size) : size_(size) {
@@ -110,7 +117,12 @@ void Source_signatures(const Context& ctx, std::vector<Component>& out) {
     Mapped m(fd, static_cast<size_t>(st.st_size));
     close(fd);
     std::string base = facts::Basename(e->tree_path);
-    for (const sg::Hit& h : scanner.Scan(m.bytes(), base)) add(h, path, false);
+    // The ELF facts already parsed this file's DT_NEEDED (never parsed twice).
+    auto elf = ctx.model.elves.find(path);
+    for (const sg::Hit& h : scanner.Scan(m.bytes(), base)) {
+      if (elf != ctx.model.elves.end() && LinksOwnLibrary(sigs[h.sig], elf->second)) continue;
+      add(h, path, false);
+    }
   }
 
   // Package components already found, by lower-cased name, to join.
