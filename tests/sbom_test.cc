@@ -213,7 +213,10 @@ TEST(Identify, DpkgStatusGivesInstalledPackagesOnly) {
   EXPECT_TRUE(HasSource(*k, "kernel-modules-dir"));
   EXPECT_TRUE(HasSource(*k, "module-vermagic"));
   EXPECT_DOUBLE_EQ(k->confidence, confidence::kBanner);
-  EXPECT_EQ(r.components.size(), 7u);  // busybox libc6 dropbear-bin zlib1g tzdata debian linux
+  std::string names;
+  for (const Component& c : r.components) names += c.name + "@" + c.version + " ";
+  EXPECT_EQ(r.components.size(), 7u)
+      << names;  // busybox libc6 dropbear-bin zlib1g tzdata debian linux
 }
 
 TEST(Identify, OpkgPackagesAreOpenWrtsNotDebians) {
@@ -271,11 +274,17 @@ TEST(Identify, ApkInstalledDatabase) {
 TEST(Identify, BuildrootThroughOsRelease) {
   t::TempDir d;
   ScanResult r = Identify(Pack("buildroot", d));
-  ASSERT_EQ(r.components.size(), 1u);
+  // The release marker names the distribution; only the binary signatures know its BusyBox.
+  ASSERT_EQ(r.components.size(), 2u);
   EXPECT_EQ(r.components[0].name, "buildroot");
   EXPECT_EQ(r.components[0].version, "2023.02.2");
   EXPECT_EQ(r.components[0].evidence[0].source, "os-release");
   EXPECT_DOUBLE_EQ(r.components[0].confidence, confidence::kReleaseMarker);
+  EXPECT_EQ(r.components[1].name, "busybox");
+  EXPECT_EQ(r.components[1].version, "1.36.0");
+  EXPECT_EQ(r.components[1].evidence[0].source, "signature:busybox/banner");
+  EXPECT_EQ(r.components[1].evidence[0].path, "/bin/busybox");
+  EXPECT_DOUBLE_EQ(r.components[1].confidence, confidence::kBanner);
 }
 
 // ---- SBOM documents ----

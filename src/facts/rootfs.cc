@@ -149,6 +149,12 @@ std::optional<std::string> RootFs::ReadEntry(const FileEntry& e, uint64_t max_by
   return out;
 }
 
+int RootFs::OpenEntry(const FileEntry& e) const {
+  if (e.type != EntryType::kFile || e.disk_path.empty() || e.state == EntryState::kUnsafe)
+    return -1;
+  return OpenBeneath(out_dir_, e.disk_path);
+}
+
 std::optional<std::string> RootFs::Read(std::string_view path, uint64_t max_bytes) const {
   const FileEntry* e = Resolve(path);
   if (e == nullptr) return std::nullopt;

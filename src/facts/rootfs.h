@@ -43,6 +43,10 @@ class RootFs {
   // `max_bytes`. nullopt when missing, not a regular file, or not on disk.
   std::optional<std::string> Read(std::string_view path, uint64_t max_bytes = 4 << 20) const;
   std::optional<std::string> ReadEntry(const FileEntry& e, uint64_t max_bytes = 4 << 20) const;
+  // A read-only descriptor of a regular file's extracted copy (opened beneath the output directory,
+  // no symlinks), for callers that map large files instead of copying them; -1 when unavailable.
+  // The caller closes it.
+  int OpenEntry(const FileEntry& e) const;
 
   // Direct children of directory `dir` (no symlink following of the children), sorted by name.
   std::vector<const FileEntry*> List(std::string_view dir) const;
