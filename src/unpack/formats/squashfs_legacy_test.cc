@@ -763,8 +763,9 @@ TEST_P(RealLegacyTest, UnpacksToTheRootFilesystem) {
   EXPECT_EQ(sq->offset, e.offset);
   EXPECT_EQ(Detail(*sq, "inodes"), std::to_string(e.inodes));
   EXPECT_EQ(Detail(*sq, "version"), e.version);
-  if (std::string_view(e.format) == "squashfs_legacy")
+  if (std::string_view(e.format) == "squashfs_legacy") {
     EXPECT_EQ(Detail(*sq, "endianness"), e.endianness);
+  }
   ASSERT_TRUE(sq->tree.has_value());
   const Tree& tree = r->files.trees()[*sq->tree];
   // Every inode but the root is an entry; hardlinks add names, not inodes.
