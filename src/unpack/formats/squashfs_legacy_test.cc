@@ -623,8 +623,9 @@ TEST_F(HostileTest, EveryTruncationIsDiagnosed) {
       if (cut % 97 == 0) {
         std::string out = Out();
         Unpacked x = Extract(img, out);
-        if (const Region* xr = FindChunk(x.layout, "squashfs_legacy"); xr && xr->truncated)
+        if (const Region* xr = FindChunk(x.layout, "squashfs_legacy"); xr && xr->truncated) {
           EXPECT_FALSE(x.Clean());
+        }
         fs::remove_all(out);
       }
     }
