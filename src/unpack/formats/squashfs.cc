@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "core/env.h"
+#include "unpack/formats/lzma_common.h"
 #include "unpack/handler.h"
 #include "unpack/lzo1x.h"
 #include "unpack/tree_sink.h"
@@ -332,7 +333,58 @@ struct LzoCompressor {
 };
 static_assert(std::is_standard_layout_v<LzoCompressor>);
 
+// Decompress-only LZMA compressor object: squashfs 4.0 "lzma" is LZMA-alone (a 13-byte header)
+// in mksquashfs, but vendor builds (sasquatch's raison d'être) write the 5 property bytes
+// without a size, or no header at all. DecodeLzmaBlock tries each framing per block.
+struct LzmaCompressor {
+  sqfs_compressor_t base;
+  sqfs_compressor_config_t config;
+  LzmaFraming hint;
+
+  static LzmaCompressor* Create(uint32_t block_size) {
+    auto* c = new (std::nothrow) LzmaCompressor{};
+    if (c == nullptr) return nullptr;
+    c->base.base.destroy = &Destroy;
+    c->base.base.copy = &Copy;
+    c->base.get_configuration = &GetConfiguration;
+    c->base.write_options = &WriteOptions;
+    c->base.read_options = &ReadOptions;
+    c->base.do_block = &DoBlock;
+    c->config.id = SQFS_COMP_LZMA;
+    c->config.flags = SQFS_COMP_FLAG_UNCOMPRESS;
+    c->config.block_size = block_size;
+    c->hint = LzmaFraming::kAlone;
+    return c;
+  }
+  static void Destroy(sqfs_object_t* obj) { delete reinterpret_cast<LzmaCompressor*>(obj); }
+  static sqfs_object_t* Copy(const sqfs_object_t* obj) {
+    auto* c = new (std::nothrow) LzmaCompressor(*reinterpret_cast<const LzmaCompressor*>(obj));
+    return c == nullptr ? nullptr : &c->base.base;
+  }
+  static void GetConfiguration(const sqfs_compressor_t* cmp, sqfs_compressor_config_t* cfg) {
+    *cfg = reinterpret_cast<const LzmaCompressor*>(cmp)->config;
+  }
+  static int WriteOptions(sqfs_compressor_t*, sqfs_file_t*) { return SQFS_ERROR_UNSUPPORTED; }
+  static int ReadOptions(sqfs_compressor_t*, sqfs_file_t*) { return 0; }
+  static sqfs_s32 DoBlock(sqfs_compressor_t* cmp, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out,
+                          sqfs_u32 outsize) {
+    auto* self = reinterpret_cast<LzmaCompressor*>(cmp);
+    if (outsize > static_cast<uint32_t>(INT32_MAX)) outsize = INT32_MAX;
+    auto n = DecodeLzmaBlock(Bytes(reinterpret_cast<const std::byte*>(in), size),
+                             std::span<std::byte>(reinterpret_cast<std::byte*>(out), outsize), 0,
+                             &self->hint);
+    if (!n) return SQFS_ERROR_COMPRESSOR;
+    return static_cast<sqfs_s32>(*n);
+  }
+};
+static_assert(std::is_standard_layout_v<LzmaCompressor>);
+
 Result<SqfsObject<sqfs_compressor_t>> MakeCompressor(const sqfs_super_t& super) {
+  if (super.compression_id == SQFS_COMP_LZMA) {
+    auto* c = LzmaCompressor::Create(super.block_size);
+    if (c == nullptr) return Fail(ErrorCode::kLimit, "out of memory");
+    return SqfsObject<sqfs_compressor_t>(&c->base);
+  }
   if (super.compression_id == SQFS_COMP_LZO) {
     auto* c = LzoCompressor::Create(super.block_size);
     if (c == nullptr) return Fail(ErrorCode::kLimit, "out of memory");
