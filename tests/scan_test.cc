@@ -74,15 +74,22 @@ TEST_P(CorpusScanTest, FindsEveryPlantedWeaknessAndNothingSeriousOnHardenedImage
   json truth = json::parse(tf);
   ScanResult r = MustScan(dir + "/" + c.image);
   if (truth.value("hardened", false)) {
-    // One true finding the hardening cannot remove: Debian's mipsel toolchain marks every
-    // program's stack executable (GNU_STACK RWE, for the FPU emulator's trampolines). It must be
-    // reported, and it is the only thing at medium or above.
+    // Two true findings the hardening cannot remove, both asserted: Debian's mipsel toolchain
+    // marks every program's stack executable (GNU_STACK RWE, for the FPU emulator's
+    // trampolines), and Debian 12's BusyBox is 1.35.0, older than the 1.36 that COMP-03 asks for
+    // (the images carry no package database, so only the binary's banner speaks: the Debian
+    // backports cannot be seen). They must be reported, and they are the only things at medium or
+    // above.
     bool mips = truth["arch"] == "mipsel";
-    int exec_stack = 0;
+    int exec_stack = 0, old_busybox = 0;
     for (const Finding& f : r.findings) {
       if (mips && f.check_id == "HARD-01" &&
           f.message.find("executable stack") != std::string::npos) {
         ++exec_stack;
+        continue;
+      }
+      if (f.check_id == "COMP-03" && f.message.starts_with("busybox 1.35.0:")) {
+        ++old_busybox;
         continue;
       }
       EXPECT_LT(f.severity, Severity::kMedium)
@@ -91,6 +98,7 @@ TEST_P(CorpusScanTest, FindsEveryPlantedWeaknessAndNothingSeriousOnHardenedImage
     if (mips) {
       EXPECT_GT(exec_stack, 0) << c.image << ": GNU_STACK RWE not reported";
     }
+    EXPECT_EQ(old_busybox, 1) << c.image << ": BusyBox 1.35.0 not reported once by COMP-03";
     return;
   }
   ASSERT_FALSE(truth["planted"].empty());
