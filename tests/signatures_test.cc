@@ -4,6 +4,7 @@
 // the binary findings join the opkg packages instead of adding second components.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 
@@ -100,6 +101,28 @@ TEST(SignaturesRealImage, BinaryFindingsJoinThePackages) {
   EXPECT_TRUE(Named(r, "uclibc").empty());
   ASSERT_EQ(Named(r, "libc").size(), 1u);
   EXPECT_TRUE(FromSignature(*Named(r, "libc")[0]));
+}
+
+// ELF linkage: with only the binaries speaking, the programs a signature found link the C
+// library another signature found, and that becomes a dependency between the two components.
+TEST(SignaturesRealImage, LinkageBecomesDependencies) {
+  if (!t::Exists(Image())) GTEST_SKIP() << "no " << Image();
+  ScopedEnv skip("FIRMWARDEN_IDENTIFY_SKIP", "opkg");
+  ScanResult r = Identify(Image());
+  auto libc = Named(r, "uclibc");
+  auto dropbear = Named(r, "dropbear");
+  auto busybox = Named(r, "busybox");
+  ASSERT_EQ(libc.size(), 1u);
+  ASSERT_EQ(dropbear.size(), 1u);
+  ASSERT_EQ(busybox.size(), 1u);
+  auto depends = [](const Component* c, const std::string& ref) {
+    return std::find(c->depends_on.begin(), c->depends_on.end(), ref) != c->depends_on.end();
+  };
+  EXPECT_TRUE(depends(dropbear[0], libc[0]->bom_ref)) << dropbear[0]->bom_ref;
+  EXPECT_TRUE(depends(busybox[0], libc[0]->bom_ref)) << busybox[0]->bom_ref;
+  // The C library depends on nothing that links it, and nothing depends on itself.
+  EXPECT_FALSE(depends(libc[0], dropbear[0]->bom_ref));
+  for (const Component& c : r.components) EXPECT_FALSE(depends(&c, c.bom_ref)) << c.bom_ref;
 }
 
 }  // namespace

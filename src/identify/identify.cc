@@ -84,7 +84,9 @@ std::vector<Component> Identify(const facts::DeviceModel& model, const Unpacked&
   std::vector<Component> all;
   for (const SourceInfo& s : Sources())
     if (skip.find("," + std::string(s.id) + ",") == std::string::npos) s.run(ctx, all);
-  return MergeComponents(std::move(all));
+  std::vector<Component> merged = MergeComponents(std::move(all));
+  AddLinkageDependencies(model, merged);
+  return merged;
 }
 
 // ---- merge ----

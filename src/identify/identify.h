@@ -59,6 +59,10 @@ std::vector<Component> Identify(const facts::DeviceModel& model, const Unpacked&
 // name, version. Deterministic: the result depends only on the multiset of inputs.
 std::vector<Component> MergeComponents(std::vector<Component> in);
 
+// ELF linkage (DT_NEEDED between files the components own) added to the merged components'
+// depends_on (bom_refs, sorted, unique). Run after MergeComponents; deterministic.
+void AddLinkageDependencies(const facts::DeviceModel& model, std::vector<Component>& components);
+
 // ---- helpers for sources ----
 
 // OpenWrt's release: DISTRIB_RELEASE when it is a version ("12.09.2"); Chaos Calmer writes its

@@ -100,8 +100,9 @@ void Kern03(const facts::DeviceModel&, const AuditContext& ctx, Findings& out) {
                             "support ended in {}: fixes published since then are not in it unless "
                             "the vendor backports them",
                             c.version, s->branch, s->end)
-              : fmt::format("Linux {} belongs to the {} branch, which was never a long-term "
-                            "branch and has had no kernel.org fixes for years",
+              : fmt::format("Linux {} belongs to the {} branch, which is not one of "
+                            "kernel.org's long-term branches (or not the long-term release of "
+                            "it) and has had no kernel.org fixes for years",
                             c.version, s->branch),
           where, text);
       f.confidence = Confidence::kMedium;  // a vendor or CIP may still maintain it
