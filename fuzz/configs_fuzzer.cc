@@ -1,11 +1,12 @@
 // The text parsers of the facts: UCI, key=value configurations, proftpd, snmpd, NFS exports,
-// shell words, the secret rules. The first byte picks the parser.
+// shell words, the secret rules, the endpoint (URL) scanner. The first byte picks the parser.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "facts/configs.h"
+#include "facts/endpoints.h"
 #include "facts/secrets.h"
 #include "facts/uci.h"
 
@@ -14,7 +15,7 @@ using namespace firmwarden::facts;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 8) {
+  switch (data[0] % 9) {
     case 0:
       (void)ParseUci(text);
       break;
@@ -38,6 +39,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 6:
       (void)ShellWords(text);
       break;
+    case 7: {
+      std::vector<Endpoint> out;
+      ScanBufferForEndpoints(text, "/etc/x", false, out);
+      ScanBufferForEndpoints(text, "/usr/bin/x", true, out, 4);
+      break;
+    }
     default: {
       std::vector<Secret> out;
       ScanBufferForSecrets(text, "/etc/x", true, out);

@@ -453,6 +453,33 @@ ttyUSB[0-9]* root:root 660 @/usr/sbin/utelnetd -d
   EXPECT_EQ(paths, (std::set<std::string>{"/etc/hotplug.d/iface/50-debug", "/etc/mdev.conf"}));
 }
 
+// xinetd and mdev files are read from the image: random bytes, a self-including configuration
+// and unterminated blocks end with a scan, not a crash or a hang.
+TEST(BootGraph, HostileXinetdAndMdevFiles) {
+  auto b64 = [](const std::string& bytes) {
+    static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    size_t i = 0;
+    for (; i + 2 < bytes.size(); i += 3) {
+      uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
+      for (int s = 18; s >= 0; s -= 6) out += k[(v >> s) & 63];
+    }
+    return out;  // the tail (< 3 bytes) is dropped: still random bytes
+  };
+  t::TempDir dir;
+  std::string spec =
+      std::string(kBase) + "#!/bin/sh\n/usr/sbin/xinetd\n" +
+      "=== file usr/sbin/xinetd elf\nxinetd\n"
+      "=== file etc/xinetd.conf\nincludedir /etc/xinetd.d\nservice a\n{\n"
+      "server = /usr/sbin/telnetd\nserver_args += -i\n" +
+      "=== file etc/xinetd.d/loop\nincludedir /etc/xinetd.d\nservice b {\n}\n}\n}\n" +
+      "=== b64 etc/xinetd.d/junk\n" + b64(t::RandomBytes(3000, 11)) + "\n" +
+      "=== b64 etc/mdev.conf\n" + b64(t::RandomBytes(3000, 12)) + "\n" +
+      "=== b64 etc/hotplug.d/net/10-junk mode=0755\n" + b64(t::RandomBytes(3000, 13)) + "\n";
+  ScanResult r = ScanSpecText(spec, dir);
+  EXPECT_FALSE(r.findings.empty());
+}
+
 TEST(BootGraph, CronJobsRunOnlyWhenCrondStarts) {
   t::TempDir dir;
   std::string cron = R"(=== file etc/crontabs/root
