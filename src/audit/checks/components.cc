@@ -9,6 +9,7 @@
 #include <set>
 
 #include "audit/check.h"
+#include "audit/checks/lifecycle.h"
 #include "facts/text_util.h"
 
 namespace firmwarden::audit {
@@ -132,15 +133,6 @@ constexpr DatedEol kDated[] = {
     {"openssl", "3.4.", 2026, 10, 22},
 };
 
-int64_t DayNumber(int y, int m, int d) {
-  auto leap = [](int x) { return (x % 4 == 0 && x % 100 != 0) || x % 400 == 0; };
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  int64_t days = 0;
-  for (int x = 1970; x < y; ++x) days += leap(x) ? 366 : 365;
-  for (int k = 1; k < m; ++k) days += kDays[k - 1] + (k == 2 && leap(y) ? 1 : 0);
-  return days + d - 1;
-}
-
 void Comp03(const facts::DeviceModel&, const AuditContext& ctx, Findings& out) {
   if (ctx.components == nullptr) return;
   std::set<std::string> said;
@@ -164,7 +156,8 @@ void Comp03(const facts::DeviceModel&, const AuditContext& ctx, Findings& out) {
     }
     for (const DatedEol& r : kDated) {
       if (p != r.product || !c.version.starts_with(r.branch)) continue;
-      if (ctx.now / 86400 < DayNumber(r.year, r.month, r.day) || !said.insert(key).second) continue;
+      if (ctx.now / 86400 < DaysSinceEpoch(r.year, r.month, r.day) || !said.insert(key).second)
+        continue;
       out.Add(
           fmt::format("{} {}: the {} branch reached end of life on {:04}-{:02}-{:02}", c.name,
                       c.version, std::string(r.branch).substr(0, std::string(r.branch).size() - 1),

@@ -29,17 +29,16 @@ constexpr Branch kLongTerm[] = {
     {6, 1, 2027, 12}, {6, 6, 2026, 12},  {6, 12, 2026, 12},
 };
 
-// Days from 1970-01-01 to the first day of month `m` (1-12) of year `y` (y >= 1970).
-int64_t MonthStart(int y, int m) {
+}  // namespace
+
+int64_t DaysSinceEpoch(int y, int m, int d) {
   auto leap = [](int x) { return (x % 4 == 0 && x % 100 != 0) || x % 400 == 0; };
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   int64_t days = 0;
   for (int x = 1970; x < y; ++x) days += leap(x) ? 366 : 365;
-  for (int k = 1; k < m; ++k) days += kDays[k - 1] + (k == 2 && leap(y) ? 1 : 0);
-  return days;
+  for (int k = 1; k < m && k <= 12; ++k) days += kDays[k - 1] + (k == 2 && leap(y) ? 1 : 0);
+  return days + d - 1;
 }
-
-}  // namespace
 
 std::optional<KernelSupport> KernelSupportOf(std::string_view release, int64_t now) {
   int major = 0, minor = 0;
@@ -71,8 +70,8 @@ std::optional<KernelSupport> KernelSupportOf(std::string_view release, int64_t n
     s.long_term = true;
     s.end = fmt::format("{:04}-{:02}", b.eol_year, b.eol_month);
     // Support ends at the end of the month named.
-    int64_t after = MonthStart(b.eol_month == 12 ? b.eol_year + 1 : b.eol_year,
-                               b.eol_month == 12 ? 1 : b.eol_month + 1);
+    int64_t after = DaysSinceEpoch(b.eol_month == 12 ? b.eol_year + 1 : b.eol_year,
+                                   b.eol_month == 12 ? 1 : b.eol_month + 1, 1);
     s.ended = today >= after;
     s.days_left = after - today;
     return s;
