@@ -153,7 +153,9 @@ TEST_P(RealRobustnessTest, TruncationAndBitFlips) {
       // other bytes, so it is not required to be diagnosed.
       cut_chunk |= reg.kind == Region::Kind::kChunk && reg.format != "zlib" && reg.offset < cut &&
                    reg.offset + reg.size > cut;
-    if (cut_chunk) EXPECT_FALSE(r->Clean()) << GetParam() << " cut at " << cut;
+    if (cut_chunk) {
+      EXPECT_FALSE(r->Clean()) << GetParam() << " cut at " << cut;
+    }
   }
   std::string noise = t::RandomBytes(256, 1234);
   for (int round = 0; round < 4; ++round) {

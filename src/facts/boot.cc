@@ -1522,7 +1522,8 @@ void Interp::RunXinetd(const Started& daemon) {
             st.via = "xinetd";
             std::string server = get("server");
             st.argv.push_back(server);
-            for (std::string_view a : Words(get("server_args"))) st.argv.emplace_back(a);
+            const std::string args = get("server_args");  // Words() returns views into it
+            for (std::string_view a : Words(args)) st.argv.emplace_back(a);
             const FileEntry* e = m_.fs.Resolve(server);
             st.binary = e ? RootFs::DevicePath(*e) : "";
             st.program = Basename(server);
