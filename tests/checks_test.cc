@@ -581,5 +581,40 @@ dropbear
   EXPECT_TRUE(Of(filtered, "SVC-08").empty());
 }
 
+// CERT-04's third rule: a program that makes TLS connections through a TLS library that is in the
+// image, and no CA bundle anywhere; with the library missing the program is not counted.
+TEST(Cert04, TlsClientWithoutABundle) {
+  const std::string base = R"(=== file etc/passwd
+root:x:0:0:root:/root:/bin/sh
+=== file bin/busybox elf
+BusyBox v1.36.1
+=== link bin/sh -> busybox
+)";
+  const std::string client = R"(=== gen usr/bin/fetch mode=0755
+cat > tls.c <<'C'
+int SSL_connect(void *s) { return s != 0; }
+C
+cat > fetch.c <<'C'
+int SSL_connect(void *s);
+int main(void) { return SSL_connect(0); }
+C
+gcc -shared -fPIC -Wl,-soname,libssl.so.3 -o libssl.so.3 tls.c
+gcc -o fetch fetch.c ./libssl.so.3
+cat fetch
+)";
+  const std::string lib =
+      R"(=== cc usr/lib/libssl.so.3 mode=0755 flags="-shared -fPIC -Wl,-soname,libssl.so.3"
+int SSL_connect(void *s) { return s != 0; }
+)";
+  t::TempDir a, b;
+  ScanResult with_lib = ScanSpecText(base + client + lib, a);
+  auto hits = Of(with_lib, "CERT-04");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0]->path, "/usr/bin/fetch");
+  EXPECT_FALSE(hits[0]->verdict);
+  ScanResult without_lib = ScanSpecText(base + client, b);
+  EXPECT_TRUE(Of(without_lib, "CERT-04").empty());
+}
+
 }  // namespace
 }  // namespace firmwarden

@@ -1,7 +1,9 @@
 // Certificates: CERT-01 expired or not yet valid at the audit date, CERT-02 weak keys or
-// signatures, CERT-03 a certificate whose private key ships in the image.
+// signatures, CERT-03 a certificate whose private key ships in the image, CERT-04 the trust store
+// (a stale CA bundle, distrusted roots, TLS clients with no bundle).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
 #include <map>
 
@@ -108,7 +110,83 @@ void Cert03(const DeviceModel& m, const AuditContext&, Findings& out) {
   }
 }
 
+// CERT-04: the trust store: how old the CA bundle is, roots browsers have distrusted, and TLS
+// clients with no bundle at all.
+bool InTrustStore(const std::string& p) {
+  return p.starts_with("/etc/ssl/certs/") || p.starts_with("/usr/share/ca-certificates/") ||
+         p == "/etc/ssl/cert.pem" || p.starts_with("/etc/pki/tls/") ||
+         p.starts_with("/etc/pki/ca-trust/") || p.ends_with("/ca-bundle.crt") ||
+         p.ends_with("/cacert.pem") || p.ends_with("/ca-certificates.crt");
+}
+
+void Cert04(const DeviceModel& m, const AuditContext& ctx, Findings& out) {
+  static constexpr std::string_view kDistrusted[] = {"DigiNotar", "WoSign", "StartCom", "CNNIC",
+                                                     "China Internet Network Information Center"};
+  int64_t newest = 0;
+  std::string newest_path;
+  size_t roots = 0;
+  std::map<std::string, std::string> distrusted;  // subject -> path
+  for (const Certificate& c : m.certs) {
+    if (c.embedded || !InTrustStore(c.path)) continue;
+    ++roots;
+    if (c.not_before > newest) {
+      newest = c.not_before;
+      newest_path = c.path;
+    }
+    for (std::string_view d : kDistrusted)
+      if (c.subject.find(d) != std::string::npos) distrusted.emplace(c.subject, c.path);
+  }
+  for (const auto& [subject, path] : distrusted)
+    out.Add(fmt::format("the trust store still holds a root that browsers and OS vendors "
+                        "distrusted after mis-issuance: {}",
+                        subject),
+            path);
+  if (roots > 0 && ctx.now > 0 && newest > 0 && ctx.now - newest > int64_t{3} * 365 * 86400) {
+    out.Add(fmt::format("the CA bundle ({} certificates) is stale: its newest certificate dates "
+                        "from {}, so roots added and distrusted since are missing",
+                        roots, Day(newest)),
+            newest_path);
+  }
+  if (roots > 0) return;
+  // TLS clients whose TLS library is in the image, and no bundle to verify servers with.
+  std::map<std::string, const facts::ElfInfo*, std::less<>> by_soname;
+  for (const auto& [path, elf] : m.elves)
+    if (!elf.soname.empty()) by_soname.emplace(elf.soname, &elf);
+  static constexpr std::string_view kConnect[] = {"SSL_connect", "mbedtls_ssl_handshake",
+                                                  "wolfSSL_connect", "gnutls_handshake",
+                                                  "ustream_ssl_init"};
+  for (const auto& [path, elf] : m.elves) {
+    if (!elf.soname.empty()) continue;  // a library: its users are what count
+    bool client = false;
+    for (std::string_view f : kConnect)
+      client = client || std::binary_search(elf.imports.begin(), elf.imports.end(), f);
+    if (!client) continue;
+    bool lib_present = false;
+    for (const std::string& n : elf.needed) lib_present = lib_present || by_soname.count(n) != 0;
+    if (!lib_present) continue;
+    Finding& f = out.Add(fmt::format("{} makes TLS connections but the image has no CA bundle: "
+                                     "either it verifies no server certificate, or it cannot "
+                                     "connect at all",
+                                     path),
+                         path);
+    f.verdict = false;
+    f.confidence = Confidence::kMedium;
+    return;
+  }
+}
+
 }  // namespace
+
+extern const Check kCert04{
+    "CERT-04",
+    "Trust store hygiene",
+    Severity::kMedium,
+    "TLS is only as good as the roots it trusts: a bundle frozen years ago lacks current roots "
+    "and keeps distrusted ones, and a TLS client with no bundle usually has verification off.",
+    "Ship a current CA bundle and update it with the firmware; remove distrusted roots; verify "
+    "server certificates in every TLS client.",
+    {"5.5-1, 5.3-10", "", "I.2(a), I.2(e)", "", "DP, SU", "SCM-2, SUM-2"},
+    Cert04};
 
 extern const Check kCert01{
     "CERT-01",

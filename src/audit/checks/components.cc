@@ -1,10 +1,11 @@
 // Components (from identification): COMP-01 components that cannot be matched against
-// vulnerability data, COMP-03 end-of-life and known-bad releases, COMP-05 one product shipped in
-// several versions.
+// vulnerability data, COMP-03 end-of-life and known-bad releases, COMP-04 legacy protocols
+// compiled into TLS libraries and home-grown AES, COMP-05 one product shipped in several versions.
 #include "audit/checks/components.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -167,6 +168,58 @@ void Comp03(const facts::DeviceModel&, const AuditContext& ctx, Findings& out) {
   }
 }
 
+// ---- COMP-04 ----
+
+void Comp04(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
+  static constexpr std::string_view kLegacy[] = {"SSLv2_method",        "SSLv2_client_method",
+                                                 "SSLv2_server_method", "SSLv3_method",
+                                                 "SSLv3_client_method", "SSLv3_server_method"};
+  // The first 16 bytes of the AES S-box: a program that carries them implements AES itself.
+  static constexpr std::string_view kAesSbox(
+      "\x63\x7c\x77\x7b\xf2\x6b\x6f\xc5\x30\x01\x67\x2b\xfe\xd7\xab\x76", 16);
+  static constexpr std::string_view kCryptoLibs[] = {
+      "libcrypto",    "libssl",      "libmbedcrypto", "libmbedtls",  "libwolfssl", "libnettle",
+      "libgcrypt",    "libtomcrypt", "libsodium",     "libgnutls",   "libcyassl",  "libaxtls",
+      "libmatrixssl", "libbearssl",  "libustream-",   "libpolarssl", "libkcapi",   "libcrypt"};
+  auto crypto_lib = [&](std::string_view name) {
+    for (std::string_view l : kCryptoLibs)
+      if (name.starts_with(l)) return true;
+    return false;
+  };
+  for (const auto& [path, elf] : m.elves) {
+    std::vector<std::string> legacy;
+    for (std::string_view sym : kLegacy)
+      if (std::binary_search(elf.exports.begin(), elf.exports.end(), sym)) legacy.emplace_back(sym);
+    if (!legacy.empty()) {
+      std::string list;
+      for (const std::string& l : legacy) list += (list.empty() ? "" : ", ") + l;
+      Finding& f = out.Add(fmt::format("{} still provides SSLv2/SSLv3 ({}): programs can negotiate "
+                                       "protocols broken since 2014",
+                                       path, list),
+                           path);
+      f.severity = Severity::kMedium;
+    }
+    std::string name = facts::Basename(path);
+    if (crypto_lib(name) || name.starts_with("busybox")) continue;
+    bool links_crypto = false;
+    for (const std::string& n : elf.needed) links_crypto = links_crypto || crypto_lib(n);
+    if (links_crypto) continue;
+    const FileEntry* e = m.fs.Entry(path);
+    if (e == nullptr || e->size > (32u << 20)) continue;
+    auto data = m.fs.ReadEntry(*e, 32 << 20);
+    if (!data) continue;
+    size_t at = data->find(kAesSbox);
+    if (at == std::string::npos) continue;
+    Finding& f = out.Add(fmt::format("{} carries its own AES implementation (the S-box at offset "
+                                     "0x{:x}) and links no crypto library: home-grown crypto is "
+                                     "rarely reviewed and cannot be updated with the library",
+                                     path, at),
+                         path);
+    f.verdict = false;
+    f.confidence = Confidence::kLow;
+  }
+}
+
 // ---- COMP-05 ----
 
 void Comp05(const facts::DeviceModel&, const AuditContext& ctx, Findings& out) {
@@ -211,6 +264,18 @@ extern const Check kComp03{
     "uClibc-ng or musl instead of uClibc) and track upstream support dates.",
     {"5.3-8, 5.5-2, 5.3-1", "", "I.2(a), I.2(c)", "", "SU", "GEC-1"},
     Comp03};
+
+extern const Check kComp04{
+    "COMP-04",
+    "Legacy or home-grown crypto",
+    Severity::kInfo,
+    "A TLS library built with SSLv2/SSLv3 keeps protocols that are broken (DROWN, POODLE) within "
+    "reach; cryptography written into an application instead of taken from a maintained library "
+    "escapes review and every library update.",
+    "Build TLS libraries without SSLv2/SSLv3 (no-ssl2, no-ssl3) and use a maintained crypto "
+    "library instead of own implementations.",
+    {"5.5-2, 5.5-1, 5.3-7", "", "I.2(e)", "", "DP", "CRY-1"},
+    Comp04};
 
 extern const Check kComp05{
     "COMP-05",
