@@ -54,6 +54,7 @@ std::unique_ptr<DeviceModel> BuildModel(const Unpacked& unpacked, const std::str
   BuildCryptoMaterial(*m);
   BuildElf(*m);
   BuildConfigs(*m);
+  BuildWebHandlers(*m);
   return m;
 }
 

@@ -15,6 +15,7 @@
 #include "facts/rootfs.h"
 #include "facts/secrets.h"
 #include "facts/source_ref.h"
+#include "facts/web_handlers.h"
 #include "firmwarden/unpack.h"
 
 namespace firmwarden::facts {
@@ -99,6 +100,8 @@ struct DeviceModel {
   std::vector<std::string> elf_notes;
   // Daemon, package-manager, kernel and script configuration, parsed once (facts/configs.h).
   Configs configs;
+  // CGI programs and web scripts (facts/web_handlers.h), in tree order, read once.
+  std::vector<WebHandler> web_handlers;
 };
 
 inline constexpr uint64_t kMaxElfFileBytes = 64ULL << 20;
@@ -119,5 +122,6 @@ void BuildIdentity(DeviceModel& m);
 void BuildCryptoMaterial(DeviceModel& m);
 void BuildElf(DeviceModel& m);  // parses on up to two threads; results do not depend on order
 void BuildConfigs(DeviceModel& m);
+void BuildWebHandlers(DeviceModel& m);  // after BuildElf (compiled handlers are not read)
 
 }  // namespace firmwarden::facts

@@ -128,14 +128,6 @@ void Fs07(const DeviceModel& m, const AuditContext&, Findings& out) {
 
 // ---- FS-08 ----
 
-// A web handler: CGI programs and scripts the web servers run.
-bool IsWebHandler(const std::string& p) {
-  return p.find("cgi-bin/") != std::string::npos || p.ends_with(".cgi") || p.ends_with(".php") ||
-         p.ends_with(".asp") || (p.starts_with("www/") && p.ends_with(".sh")) ||
-         (p.starts_with("usr/lib/lua/luci/") && p.ends_with(".lua")) ||
-         (p.starts_with("www/") && p.ends_with(".lua"));
-}
-
 bool Has(std::string_view l, std::string_view s) { return l.find(s) != std::string_view::npos; }
 
 // Request data as a shell CGI sees it: the query string, haserl/uncgi/proccgi form variables.
@@ -146,16 +138,12 @@ bool ShellRequestData(std::string_view l) {
 }
 
 void Fs08(const DeviceModel& m, const AuditContext&, Findings& out) {
-  for (const FileEntry* e : m.fs.All()) {
-    if (e->type != EntryType::kFile || e->size == 0 || e->size > (1u << 20)) continue;
-    if (!IsWebHandler(e->tree_path)) continue;
-    std::string dev = RootFs::DevicePath(*e);
-    if (m.elves.count(dev) != 0) continue;
-    auto text = m.fs.ReadEntry(*e, 1 << 20);
-    if (!text || text->find('\0') != std::string::npos) continue;
-    bool php = e->tree_path.ends_with(".php") || Has(*text, "<?php");
-    bool lua = e->tree_path.ends_with(".lua");
-    auto lines = facts::Lines(*text);
+  for (const facts::WebHandler& h : m.web_handlers) {
+    if (h.kind == facts::HandlerKind::kElf || h.binary) continue;
+    const std::string& dev = h.path;
+    bool php = h.kind == facts::HandlerKind::kPhp;
+    bool lua = h.kind == facts::HandlerKind::kLua;
+    auto lines = facts::Lines(h.text);
     // Lua: names assigned from form values ("local cmd = luci.http.formvalue("cmd")").
     std::set<std::string> tainted;
     for (size_t n = 0; n < lines.size(); ++n) {

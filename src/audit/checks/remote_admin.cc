@@ -97,23 +97,17 @@ void Svc14(const DeviceModel& m, const AuditContext&, Findings& out) {
     }
   }
   // Shell CGIs that change the device and never look at a session, cookie or password.
-  for (const FileEntry* e : m.fs.All()) {
-    if (e->type != EntryType::kFile || e->size == 0 || e->size > (1u << 20)) continue;
-    const std::string& p = e->tree_path;
-    if (p.find("cgi-bin/") == std::string::npos && !p.ends_with(".cgi")) continue;
-    std::string dev = facts::RootFs::DevicePath(*e);
-    if (m.elves.count(dev) != 0) continue;
-    auto text = m.fs.ReadEntry(*e, 1 << 20);
-    if (!text || !text->starts_with("#!") ||
-        text->substr(0, text->find('\n')).find("sh") == std::string::npos)
+  for (const facts::WebHandler& h : m.web_handlers) {
+    if (!h.cgi || h.kind == facts::HandlerKind::kElf || h.shebang.find("sh") == std::string::npos)
       continue;
-    std::string low = facts::Lower(*text);
+    const std::string& dev = h.path;
+    std::string low = facts::Lower(h.text);
     bool checks = false;
     for (std::string_view k :
          {"http_cookie", "session", "auth", "token", "login", "passw", "remote_user", "sid="})
       checks = checks || low.find(k) != std::string::npos;
     if (checks) continue;
-    auto lines = facts::Lines(*text);
+    auto lines = facts::Lines(h.text);
     for (size_t n = 0; n < lines.size(); ++n) {
       std::string_view l = facts::Trim(lines[n]);
       if (l.starts_with("#")) continue;
