@@ -1,11 +1,18 @@
-// Facts computed once for the checks: web handlers (facts/web_handlers.h).
+// Facts computed once for the checks: web handlers (facts/web_handlers.h), the library names and
+// AES S-box found in the one pass over file contents (facts/program_bytes.h), each unit on its
+// own and through BuildModel on a small packed image.
 #include <gtest/gtest.h>
 
+#include "facts/device_model.h"
+#include "facts/program_bytes.h"
 #include "facts/web_handlers.h"
+#include "firmwarden/unpack.h"
+#include "test_util.h"
 
 namespace firmwarden {
 namespace {
 
+namespace t = firmwarden::testing;
 using namespace facts;
 
 TEST(WebHandlers, PathsThatWebServersRun) {
@@ -46,6 +53,121 @@ TEST(WebHandlers, KindShebangAndText) {
   WebHandler elf = MakeWebHandler("www/cgi-bin/luci", "ignored", true);
   EXPECT_EQ(elf.kind, HandlerKind::kElf);
   EXPECT_TRUE(elf.text.empty());
+}
+
+ElfInfo Library(std::string soname) {
+  ElfInfo e;
+  e.type = ElfType::kDyn;
+  e.soname = std::move(soname);
+  return e;
+}
+
+TEST(LibraryNames, FindsStemsAndSonamesAnywhereButInTheLibraryItself) {
+  std::map<std::string, ElfInfo> elves;
+  elves["/usr/lib/libfoo.so.1.2"] = Library("libfoo.so.1");
+  elves["/usr/lib/libuClibc-0.9.33.so"] = Library("libc.so.0");
+  elves["/usr/lib/plugin.so"] = Library("weird-soname");  // a soname without ".so"
+  ElfInfo program;
+  program.type = ElfType::kDyn;
+  program.interpreter = "/lib/ld.so.1";
+  elves["/usr/bin/pie.so"] = program;    // a PIE program: not a library
+  elves["/usr/bin/tool"] = Library("");  // no ".so" in the name
+  LibraryNames names(elves);
+  EXPECT_EQ(names.size(), 3u);
+
+  std::map<std::string, std::string> named;
+  // Its own soname inside the library does not count.
+  names.Scan(std::string("\0libfoo.so.1\0", 13), "/usr/lib/libfoo.so.1.2", named);
+  EXPECT_TRUE(named.empty());
+  // The stem inside a longer path, the soname of the C library, the plain name.
+  names.Scan("dlopen(\"/usr/lib/libfoo.so\") xlibc.so.0 weird-soname", "/usr/bin/a", named);
+  names.Scan("libfoo.so.1", "/usr/bin/b", named);  // named already: the first file stays
+  ASSERT_EQ(named.size(), 3u);
+  EXPECT_EQ(named["/usr/lib/libfoo.so.1.2"], "/usr/bin/a");
+  EXPECT_EQ(named["/usr/lib/libuClibc-0.9.33.so"], "/usr/bin/a");
+  EXPECT_EQ(named["/usr/lib/plugin.so"], "/usr/bin/a");
+
+  std::map<std::string, std::string> none;
+  names.Scan("libfo.so libfoo.s0 libc.so.1 libuClibc.so .so .so.so", "/etc/x.conf", none);
+  EXPECT_TRUE(none.empty());
+  EXPECT_TRUE(MayNameLibraries("etc/ld.so.conf"));
+  EXPECT_TRUE(MayNameLibraries("usr/share/x/run.sh"));
+  EXPECT_FALSE(MayNameLibraries("usr/share/doc/README"));
+}
+
+TEST(AesSbox, FirstOccurrenceOfTheFirstSixteenBytes) {
+  const std::string sbox("\x63\x7c\x77\x7b\xf2\x6b\x6f\xc5\x30\x01\x67\x2b\xfe\xd7\xab\x76", 16);
+  EXPECT_EQ(FindAesSbox("xx" + sbox + sbox), 2u);
+  EXPECT_EQ(FindAesSbox(sbox.substr(0, 15) + "!"), std::nullopt);
+  EXPECT_EQ(FindAesSbox(""), std::nullopt);
+}
+
+// The facts from BuildModel on a packed root file system.
+struct Built {
+  t::TempDir dir;
+  Unpacked unpacked;
+  std::unique_ptr<DeviceModel> model;
+};
+
+std::unique_ptr<Built> Build(const std::string& spec) {
+  auto b = std::make_unique<Built>();
+  t::WriteFile(b->dir / "spec", spec);
+  EXPECT_EQ(t::PackSpec(b->dir / "spec", b->dir / "image.tar"), 0);
+  UnpackOptions o;
+  o.output_dir = b->dir / "out";
+  auto u = Unpack(b->dir / "image.tar", o);
+  EXPECT_TRUE(u) << (u ? "" : u.error().message);
+  if (!u) return b;
+  b->unpacked = std::move(*u);
+  b->model = BuildModel(b->unpacked, *o.output_dir);
+  return b;
+}
+
+TEST(ContentFacts, WebHandlersLibraryNamesAndAesSboxFromTheModel) {
+  auto b = Build(R"(=== file etc/passwd
+root:x:0:0:root:/root:/bin/sh
+=== file www/cgi-bin/apply
+#!/bin/sh
+nvram set x=$QUERY_STRING
+=== file www/index.html
+<html></html>
+=== file usr/lib/lua/luci/controller/admin/system.lua
+module("luci.controller.admin.system", package.seeall)
+=== file www/cgi-bin/empty.cgi
+=== cc usr/lib/libplug.so.1 mode=0755 flags="-shared -fPIC -Wl,-soname,libplug.so.1"
+int plug(void) { return 1; }
+=== cc usr/lib/libalone.so.1 mode=0755 flags="-shared -fPIC -Wl,-soname,libalone.so.1"
+int alone(void) { return 2; }
+=== cc usr/bin/loader mode=0755 flags="-O0"
+const char *name = "/usr/lib/libplug.so";
+int main(void) { return name[0]; }
+=== cc usr/bin/crypt mode=0755 flags="-O0"
+const unsigned char sbox[] = {0x63, 0x7c, 0x77, 0x7b, 0xf2, 0x6b, 0x6f, 0xc5,
+                              0x30, 0x01, 0x67, 0x2b, 0xfe, 0xd7, 0xab, 0x76};
+int main(int argc, char **argv) { (void)argv; return sbox[argc]; }
+)");
+  ASSERT_NE(b->model, nullptr);
+  const DeviceModel& m = *b->model;
+  ASSERT_EQ(m.web_handlers.size(), 2u);  // the empty CGI and the HTML page are not handlers
+  std::map<std::string, const WebHandler*> by_path;
+  for (const WebHandler& h : m.web_handlers) by_path[h.path] = &h;
+  const WebHandler* lua = by_path["/usr/lib/lua/luci/controller/admin/system.lua"];
+  const WebHandler* cgi = by_path["/www/cgi-bin/apply"];
+  ASSERT_NE(lua, nullptr);
+  ASSERT_NE(cgi, nullptr);
+  EXPECT_EQ(lua->kind, HandlerKind::kLua);
+  EXPECT_EQ(cgi->kind, HandlerKind::kShell);
+  EXPECT_TRUE(cgi->cgi);
+  EXPECT_NE(cgi->text.find("nvram set"), std::string::npos);
+
+  ASSERT_EQ(m.elves.count("/usr/lib/libplug.so.1"), 1u);
+  auto named = m.library_named_by.find("/usr/lib/libplug.so.1");
+  ASSERT_NE(named, m.library_named_by.end());
+  EXPECT_EQ(named->second, "/usr/bin/loader");
+  EXPECT_EQ(m.library_named_by.count("/usr/lib/libalone.so.1"), 0u);
+
+  ASSERT_EQ(m.aes_sbox.count("/usr/bin/crypt"), 1u);
+  EXPECT_EQ(m.aes_sbox.count("/usr/bin/loader"), 0u);
 }
 
 }  // namespace

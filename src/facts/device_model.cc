@@ -50,9 +50,9 @@ std::unique_ptr<DeviceModel> BuildModel(const Unpacked& unpacked, const std::str
   BuildBusyBox(*m);
   BuildIdentity(*m);
   BuildBootGraph(*m);
-  BuildSecrets(*m);
-  BuildCryptoMaterial(*m);
   BuildElf(*m);
+  BuildSecrets(*m);  // reads m.elves
+  BuildCryptoMaterial(*m);
   BuildConfigs(*m);
   BuildWebHandlers(*m);
   return m;

@@ -98,6 +98,13 @@ struct DeviceModel {
   // Files that failed to parse are absent here and named in elf_notes.
   std::map<std::string, ElfInfo> elves;
   std::vector<std::string> elf_notes;
+  // Shared objects (facts/program_bytes.h LibraryNames) whose name another file carries in its
+  // bytes, a sign of loading by name (dlopen): library path -> the first such file in tree order.
+  // Searched: every ELF above up to 32 MiB, and files up to 1 MiB under /etc or named *.sh,
+  // *.conf, *.lua.
+  std::map<std::string, std::string> library_named_by;
+  // ELF files (up to 32 MiB) that carry the AES S-box: path -> offset of its first 16 bytes.
+  std::map<std::string, uint64_t> aes_sbox;
   // Daemon, package-manager, kernel and script configuration, parsed once (facts/configs.h).
   Configs configs;
   // CGI programs and web scripts (facts/web_handlers.h), in tree order, read once.
@@ -118,9 +125,9 @@ void BuildBootGraph(DeviceModel& m);
 void InterpretShellText(DeviceModel& m, std::string_view text, const std::string& path,
                         const std::vector<std::string>& args);
 void BuildIdentity(DeviceModel& m);
-// BuildSecrets is declared in facts/secrets.h.
-void BuildCryptoMaterial(DeviceModel& m);
 void BuildElf(DeviceModel& m);  // parses on up to two threads; results do not depend on order
+// BuildSecrets (after BuildElf) is declared in facts/secrets.h.
+void BuildCryptoMaterial(DeviceModel& m);
 void BuildConfigs(DeviceModel& m);
 void BuildWebHandlers(DeviceModel& m);  // after BuildElf (compiled handlers are not read)
 

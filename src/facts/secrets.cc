@@ -9,6 +9,7 @@
 
 #include "facts/device_model.h"
 #include "facts/endpoints.h"
+#include "facts/program_bytes.h"
 #include "facts/text_util.h"
 
 namespace firmwarden::facts {
@@ -144,25 +145,47 @@ void ScanBufferForSecrets(std::string_view data, const std::string& path, bool t
   }
 }
 
+namespace {
+
+// Documentation, locales and man pages quote example passwords; the account files are CRED-*.
+bool SkippedForSecrets(const std::string& p) {
+  return p.starts_with("usr/share/doc/") || p.starts_with("usr/share/man/") ||
+         p.starts_with("usr/share/locale/") || p.starts_with("usr/share/i18n/") ||
+         p == "etc/shadow" || p == "etc/passwd" || p == "etc/shadow-" || p == "etc/passwd-" ||
+         p == "etc/nsswitch.conf";
+}
+
+constexpr uint64_t kMaxSecretScanBytes = 8 << 20;
+
+}  // namespace
+
 void BuildSecrets(DeviceModel& m) {
-  uint64_t budget = 256ULL << 20;
+  const LibraryNames libraries(m.elves);
+  uint64_t budget = 256ULL << 20;  // bytes searched for secrets; past it, secrets stop
+  bool secrets_open = true;
   for (const FileEntry* e : m.fs.All()) {
-    if (e->type != EntryType::kFile || e->size == 0 || e->size > (8 << 20)) continue;
+    if (e->type != EntryType::kFile || e->size == 0) continue;
     const std::string& p = e->tree_path;
-    // Documentation, locales and man pages quote example passwords; the account files are CRED-*.
-    if (p.starts_with("usr/share/doc/") || p.starts_with("usr/share/man/") ||
-        p.starts_with("usr/share/locale/") || p.starts_with("usr/share/i18n/") ||
-        p == "etc/shadow" || p == "etc/passwd" || p == "etc/shadow-" || p == "etc/passwd-" ||
-        p == "etc/nsswitch.conf")
-      continue;
-    if (budget < e->size) break;
-    auto data = m.fs.ReadEntry(*e, 8 << 20);
+    std::string dev = RootFs::DevicePath(*e);
+    bool elf = m.elves.count(dev) != 0;
+    bool program = elf && e->size <= kMaxProgramScanBytes;
+    bool names = program || (!elf && e->size <= kMaxNamingTextBytes && MayNameLibraries(p));
+    bool secrets = secrets_open && e->size <= kMaxSecretScanBytes && !SkippedForSecrets(p);
+    if (secrets && budget < e->size) secrets = secrets_open = false;
+    if (!secrets && !names) continue;
+    auto data = m.fs.ReadEntry(*e, names ? kMaxProgramScanBytes : kMaxSecretScanBytes);
     if (!data) continue;
-    budget -= data->size();
-    bool text = LooksText(*data);
-    ScanBufferForSecrets(*data, RootFs::DevicePath(*e), text, m.secrets);
-    // The same read serves the endpoint facts (documentation was skipped above).
-    ScanBufferForEndpoints(*data, RootFs::DevicePath(*e), !text && IsElf(*data), m.endpoints);
+    if (secrets) {
+      std::string_view d = std::string_view(*data).substr(0, kMaxSecretScanBytes);
+      budget -= d.size();
+      bool text = LooksText(d);
+      ScanBufferForSecrets(d, dev, text, m.secrets);
+      // The same read serves the endpoint facts (documentation was skipped above).
+      ScanBufferForEndpoints(d, dev, !text && IsElf(d), m.endpoints);
+    }
+    if (names) libraries.Scan(*data, dev, m.library_named_by);
+    if (program)
+      if (auto at = FindAesSbox(*data)) m.aes_sbox.emplace(dev, *at);
   }
 }
 

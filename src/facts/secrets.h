@@ -11,15 +11,18 @@
 namespace firmwarden::facts {
 
 struct Secret {
-  std::string rule;      // "password-assignment", "url-credentials", "aws-access-key", …
-  bool cloud = false;    // an API/cloud secret format (SEC-02) rather than a password (SEC-01)
-  std::string path;      // device path
-  int line = 0;          // text files
-  uint64_t offset = 0;   // byte offset in the file
-  std::string excerpt;   // the matched text with the secret value partly masked
+  std::string rule;     // "password-assignment", "url-credentials", "aws-access-key", …
+  bool cloud = false;   // an API/cloud secret format (SEC-02) rather than a password (SEC-01)
+  std::string path;     // device path
+  int line = 0;         // text files
+  uint64_t offset = 0;  // byte offset in the file
+  std::string excerpt;  // the matched text with the secret value partly masked
 };
 
 struct DeviceModel;
+// The one pass over file contents, after BuildElf: secrets and endpoints (files up to 8 MiB, no
+// documentation, at most 256 MiB in all), and the program-byte facts of facts/program_bytes.h
+// (DeviceModel::library_named_by, aes_sbox) from the same read of each file.
 void BuildSecrets(DeviceModel& m);
 
 // Runs the rules over one buffer (exposed for tests and the fuzzer).

@@ -174,9 +174,6 @@ void Comp04(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
   static constexpr std::string_view kLegacy[] = {"SSLv2_method",        "SSLv2_client_method",
                                                  "SSLv2_server_method", "SSLv3_method",
                                                  "SSLv3_client_method", "SSLv3_server_method"};
-  // The first 16 bytes of the AES S-box: a program that carries them implements AES itself.
-  static constexpr std::string_view kAesSbox(
-      "\x63\x7c\x77\x7b\xf2\x6b\x6f\xc5\x30\x01\x67\x2b\xfe\xd7\xab\x76", 16);
   static constexpr std::string_view kCryptoLibs[] = {
       "libcrypto",    "libssl",      "libmbedcrypto", "libmbedtls",  "libwolfssl", "libnettle",
       "libgcrypt",    "libtomcrypt", "libsodium",     "libgnutls",   "libcyassl",  "libaxtls",
@@ -204,16 +201,13 @@ void Comp04(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
     bool links_crypto = false;
     for (const std::string& n : elf.needed) links_crypto = links_crypto || crypto_lib(n);
     if (links_crypto) continue;
-    const FileEntry* e = m.fs.Entry(path);
-    if (e == nullptr || e->size > (32u << 20)) continue;
-    auto data = m.fs.ReadEntry(*e, 32 << 20);
-    if (!data) continue;
-    size_t at = data->find(kAesSbox);
-    if (at == std::string::npos) continue;
+    // A program that carries the AES S-box implements AES itself.
+    auto sbox = m.aes_sbox.find(path);
+    if (sbox == m.aes_sbox.end()) continue;
     Finding& f = out.Add(fmt::format("{} carries its own AES implementation (the S-box at offset "
                                      "0x{:x}) and links no crypto library: home-grown crypto is "
                                      "rarely reviewed and cannot be updated with the library",
-                                     path, at),
+                                     path, sbox->second),
                          path);
     f.verdict = false;
     f.confidence = Confidence::kLow;

@@ -33,7 +33,7 @@ void Foot02(const DeviceModel& m, const AuditContext&, Findings& out) {
     for (const std::string& n : e.needed) needed.insert(n);
   // Candidates: shared objects under a lib directory that nothing needs.
   struct Candidate {
-    std::string path, name, soname;
+    std::string path;
     uint64_t size = 0;
   };
   std::vector<Candidate> cands;
@@ -48,39 +48,15 @@ void Foot02(const DeviceModel& m, const AuditContext&, Findings& out) {
       continue;  // the loader, the C library, name-service modules: loaded by the C library
     if (needed.count(name) != 0 || (!e.soname.empty() && needed.count(e.soname) != 0)) continue;
     const FileEntry* fe = m.fs.Entry(path);
-    cands.push_back({path, name, e.soname, fe ? fe->size : 0});
+    cands.push_back({path, fe ? fe->size : 0});
   }
   if (cands.empty()) return;
   // dlopen: a library whose name (or the stem before ".so") appears in another program or script
-  // is probably loaded by name. Each file is read once and every candidate looked up in it.
-  std::vector<std::string> stems;
-  for (const Candidate& c : cands) stems.push_back(c.name.substr(0, c.name.find(".so")) + ".so");
-  std::vector<bool> named(cands.size(), false);
-  size_t left = cands.size();
-  for (const FileEntry* fe : m.fs.All()) {
-    if (left == 0) break;
-    if (fe->type != EntryType::kFile || fe->size == 0 || fe->size > (32u << 20)) continue;
-    std::string dev = facts::RootFs::DevicePath(*fe);
-    bool elf = m.elves.count(dev) != 0;
-    bool text = !elf && fe->size <= (1u << 20) &&
-                (fe->tree_path.starts_with("etc/") || fe->tree_path.ends_with(".sh") ||
-                 fe->tree_path.ends_with(".conf") || fe->tree_path.ends_with(".lua"));
-    if (!elf && !text) continue;
-    auto data = m.fs.ReadEntry(*fe, 32 << 20);
-    if (!data) continue;
-    for (size_t i = 0; i < cands.size(); ++i) {
-      if (named[i] || cands[i].path == dev) continue;
-      if (data->find(stems[i]) != std::string::npos ||
-          (!cands[i].soname.empty() && data->find(cands[i].soname) != std::string::npos)) {
-        named[i] = true;
-        --left;
-      }
-    }
-  }
+  // is probably loaded by name.
   std::vector<std::string> unused;
   uint64_t bytes = 0;
   for (size_t i = 0; i < cands.size(); ++i)
-    if (!named[i]) {
+    if (m.library_named_by.count(cands[i].path) == 0) {
       unused.push_back(cands[i].path);
       bytes += cands[i].size;
     }
