@@ -209,6 +209,27 @@ if [ -x /usr/bin/curl ]; then curl -k \
   EXPECT_EQ(f.commands[3].at.line, 4);
 }
 
+TEST(ConfigParsers, UpnpDescriptionSerialNumberAndItsLine) {
+  auto d = ParseUpnpDescription(R"(<?xml version="1.0"?>
+<root xmlns="urn:schemas-upnp-org:device-1-0">
+<device>
+  <serialNumber> 12345678 </serialNumber>
+</device></root>
+)",
+                                "/etc/upnp/desc.xml");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->path, "/etc/upnp/desc.xml");
+  EXPECT_EQ(d->serial, "12345678");
+  EXPECT_EQ(d->at.line, 4);
+  EXPECT_EQ(d->at.text, "<serialNumber>12345678</serialNumber>");
+  EXPECT_FALSE(ParseUpnpDescription("<root><serialNumber>1</serialNumber></root>", "/a.xml"));
+  EXPECT_FALSE(ParseUpnpDescription("urn:schemas-upnp-org:device-1-0 <serialNumber>1", "/b.xml"));
+  auto templ = ParseUpnpDescription(
+      "urn:schemas-upnp-org:device-1-0<serialNumber>%s</serialNumber>", "/c.xml");
+  ASSERT_TRUE(templ.has_value());
+  EXPECT_EQ(templ->serial, "%s");
+}
+
 // ---- end to end ----
 
 std::string ChecksDir() { return std::string(FIRMWARDEN_SOURCE_DIR) + "/tests/checks"; }

@@ -342,6 +342,7 @@ class Builder {
     KernelConfig();
     Sysctl();
     Scripts();
+    Upnp();
   }
 
  private:
@@ -757,6 +758,18 @@ class Builder {
     }
   }
 
+  void Upnp() {
+    for (const FileEntry* e : m_.fs.All()) {
+      if (e->type != EntryType::kFile || !e->tree_path.ends_with(".xml") || e->size > kMaxUpnpXml)
+        continue;
+      auto t = m_.fs.ReadEntry(*e, kMaxUpnpXml);
+      if (!t) continue;
+      if (auto d = ParseUpnpDescription(*t, RootFs::DevicePath(*e))) c_.upnp.push_back(*d);
+    }
+  }
+
+  static constexpr uint64_t kMaxUpnpXml = 256 << 10;
+
   DeviceModel& m_;
   Configs& c_;
 };
@@ -1037,5 +1050,19 @@ ScriptFile ParseScript(std::string_view text, const std::string& path) {
 }
 
 void BuildConfigs(DeviceModel& m) { Builder(m).Run(); }
+
+std::optional<UpnpDescription> ParseUpnpDescription(std::string_view t, const std::string& path) {
+  if (t.find("urn:schemas-upnp-org:device-1-0") == std::string_view::npos) return std::nullopt;
+  size_t a = t.find("<serialNumber>");
+  if (a == std::string_view::npos) return std::nullopt;
+  size_t b = t.find("</serialNumber>", a);
+  if (b == std::string_view::npos) return std::nullopt;
+  UpnpDescription d;
+  d.path = path;
+  d.serial = std::string(Trim(t.substr(a + 14, b - a - 14)));
+  int line = 1 + static_cast<int>(std::count(t.begin(), t.begin() + static_cast<long>(a), '\n'));
+  d.at = SourceRef{path, line, "<serialNumber>" + d.serial + "</serialNumber>"};
+  return d;
+}
 
 }  // namespace firmwarden::facts

@@ -132,6 +132,13 @@ struct ScriptFile {
   std::vector<ScriptCommand> commands;
 };
 
+// A UPnP device description (urn:schemas-upnp-org:device-1-0) that has a <serialNumber>.
+struct UpnpDescription {
+  std::string path;
+  std::string serial;  // the element's text, trimmed (may be a run-time template such as "%s")
+  SourceRef at;        // the line of <serialNumber>; text "<serialNumber>…</serialNumber>"
+};
+
 struct Configs {
   std::vector<KeyValues> vsftpd;
   std::vector<KeyValues> pure_ftpd;  // pure-ftpd.conf ("Key value")
@@ -156,6 +163,7 @@ struct Configs {
   KeyValues kernel_config;
   KeyValues sysctl;                 // merged in the order sysctl applies them; key with '/' -> '.'
   std::vector<ScriptFile> scripts;  // shell scripts under /etc /sbin /usr/sbin /bin /usr/bin /lib
+  std::vector<UpnpDescription> upnp;  // *.xml up to 256 KiB anywhere, in tree order
   // Every /etc/config/<name> file: path -> sections.
   std::map<std::string, std::vector<UciSection>> uci;
 
@@ -171,6 +179,8 @@ MosquittoConfig ParseMosquitto(std::string_view text, const std::string& path);
 std::vector<NfsExport> ParseExports(std::string_view text, const std::string& path);
 SmbConfig ParseSmb(std::string_view text, const std::string& path);
 ScriptFile ParseScript(std::string_view text, const std::string& path);
+// nullopt unless `text` is a UPnP device description with a <serialNumber> element.
+std::optional<UpnpDescription> ParseUpnpDescription(std::string_view text, const std::string& path);
 // Shell words of one line: quotes removed, stops at a comment, operators as their own words.
 std::vector<std::string> ShellWords(std::string_view line);
 

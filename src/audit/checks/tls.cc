@@ -265,25 +265,14 @@ void Svc13(const DeviceModel& m, const AuditContext&, Findings& out) {
     }
   }
   // UPnP device descriptions that carry a fixed serial number.
-  for (const FileEntry* e : m.fs.All()) {
-    if (e->type != EntryType::kFile || !e->tree_path.ends_with(".xml") || e->size > (256u << 10))
-      continue;
-    auto t = m.fs.ReadEntry(*e, 256 << 10);
-    if (!t || t->find("urn:schemas-upnp-org:device-1-0") == std::string::npos) continue;
-    size_t a = t->find("<serialNumber>");
-    if (a == std::string::npos) continue;
-    size_t b = t->find("</serialNumber>", a);
-    if (b == std::string::npos) continue;
-    std::string serial(facts::Trim(std::string_view(*t).substr(a + 14, b - a - 14)));
+  for (const facts::UpnpDescription& d : m.configs.upnp) {
+    const std::string& serial = d.serial;
     if (serial.empty() || serial.find('%') != std::string::npos ||
         serial.find('$') != std::string::npos || serial.find("##") != std::string::npos)
       continue;  // filled in at run time
-    int line =
-        1 + static_cast<int>(std::count(t->begin(), t->begin() + static_cast<long>(a), '\n'));
     out.Add(
         fmt::format("UPnP description tells anyone on the network the serial number {}", serial),
-        facts::SourceRef{facts::RootFs::DevicePath(*e), line,
-                         "<serialNumber>" + serial + "</serialNumber>"});
+        d.at);
   }
 }
 
