@@ -209,6 +209,36 @@ if [ -x /usr/bin/curl ]; then curl -k \
   EXPECT_EQ(f.commands[3].at.line, 4);
 }
 
+TEST(ConfigParsers, SshdFirstValueWinsSeparatorsAndMatchBlocks) {
+  SshdConfig c = ParseSshd(R"(# PermitRootLogin yes
+PermitRootLogin=No
+permitrootlogin yes
+MaxAuthTries = 10
+  Ciphers aes128-ctr,3des-cbc # trailing
+ListenAddress 10.0.0.1
+Match User backup
+  PermitRootLogin yes
+  ListenAddress 0.0.0.0
+)",
+                           "/etc/ssh/sshd_config");
+  EXPECT_EQ(c.path, "/etc/ssh/sshd_config");
+  ASSERT_EQ(c.global.size(), 5u);
+  ASSERT_NE(c.Get("permitrootlogin"), nullptr);
+  EXPECT_EQ(c.Get("permitrootlogin")->at.line, 2);  // the first assignment, not line 3
+  EXPECT_EQ(c.Get("permitrootlogin")->value, "No");
+  EXPECT_EQ(c.Arg("permitrootlogin"), "no");
+  EXPECT_EQ(c.Arg("maxauthtries"), "10");
+  EXPECT_EQ(c.Get("ciphers")->value, "aes128-ctr,3des-cbc # trailing");
+  EXPECT_EQ(c.Get("ciphers")->at.text, "Ciphers aes128-ctr,3des-cbc # trailing");
+  EXPECT_EQ(c.Get("match"), nullptr);
+  EXPECT_EQ(c.Arg("passwordauthentication"), "");
+  ASSERT_EQ(c.match.size(), 3u);
+  EXPECT_EQ(c.match[0].key, "match");
+  EXPECT_EQ(c.match[2].key, "listenaddress");
+  EXPECT_EQ(c.match[2].at.line, 9);
+  EXPECT_TRUE(ParseSshd("", "/x").global.empty());
+}
+
 TEST(ConfigParsers, UpnpDescriptionSerialNumberAndItsLine) {
   auto d = ParseUpnpDescription(R"(<?xml version="1.0"?>
 <root xmlns="urn:schemas-upnp-org:device-1-0">

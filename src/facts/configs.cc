@@ -342,6 +342,7 @@ class Builder {
     KernelConfig();
     Sysctl();
     Scripts();
+    Sshd();
     Upnp();
   }
 
@@ -758,6 +759,11 @@ class Builder {
     }
   }
 
+  void Sshd() {
+    const std::string f = "/etc/ssh/sshd_config";
+    if (auto t = Read(f)) c_.sshd = ParseSshd(*t, f);
+  }
+
   void Upnp() {
     for (const FileEntry* e : m_.fs.All()) {
       if (e->type != EntryType::kFile || !e->tree_path.ends_with(".xml") || e->size > kMaxUpnpXml)
@@ -791,6 +797,19 @@ std::optional<bool> KeyValues::Bool(std::string_view key) const {
 const Directive* SmbSection::Get(std::string_view key) const {
   auto it = values.find(std::string(key));
   return it == values.end() ? nullptr : &it->second;
+}
+
+const Directive* SshdConfig::Get(std::string_view key) const {
+  for (const Directive& d : global)
+    if (d.key == key) return &d;
+  return nullptr;
+}
+
+std::string SshdConfig::Arg(std::string_view key) const {
+  const Directive* d = Get(key);
+  if (d == nullptr) return "";
+  auto w = Words(d->value);
+  return w.empty() ? "" : Lower(w[0]);
 }
 
 const std::vector<KeyValues>& Configs::Servers(std::string_view kind) const {
@@ -1050,6 +1069,26 @@ ScriptFile ParseScript(std::string_view text, const std::string& path) {
 }
 
 void BuildConfigs(DeviceModel& m) { Builder(m).Run(); }
+
+SshdConfig ParseSshd(std::string_view text, const std::string& path) {
+  SshdConfig c;
+  c.path = path;
+  auto lines = Lines(text);
+  for (size_t n = 0; n < lines.size(); ++n) {
+    std::string_view l = Trim(lines[n]);
+    if (IsComment(l)) continue;
+    size_t split = std::min(l.find_first_of(" \t="), l.size());
+    std::string_view value = l.substr(split);
+    while (!value.empty() && (value[0] == ' ' || value[0] == '\t' || value[0] == '='))
+      value.remove_prefix(1);
+    Directive d{Lower(l.substr(0, split)), std::string(Trim(value)), At(path, n, lines[n])};
+    if (d.key == "match" || !c.match.empty())
+      c.match.push_back(std::move(d));
+    else
+      c.global.push_back(std::move(d));
+  }
+  return c;
+}
 
 std::optional<UpnpDescription> ParseUpnpDescription(std::string_view t, const std::string& path) {
   if (t.find("urn:schemas-upnp-org:device-1-0") == std::string_view::npos) return std::nullopt;

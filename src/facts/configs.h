@@ -132,6 +132,20 @@ struct ScriptFile {
   std::vector<ScriptCommand> commands;
 };
 
+// OpenSSH sshd_config: "Keyword value", "Keyword=value" or "Keyword = value"; keywords ignore case;
+// for most keywords the first value wins; a Match line starts conditional blocks that last to the
+// end of the file.
+struct SshdConfig {
+  std::string path;               // "" when the image has no sshd_config
+  std::vector<Directive> global;  // before the first Match, in order; key lower-cased, value as
+                                  // written after the separator
+  std::vector<Directive> match;   // the Match lines and everything after them, the same way
+  // The first global assignment of `key` (lower-case), nullptr when never set.
+  const Directive* Get(std::string_view key) const;
+  // Its first argument, lower-cased ("" when unset).
+  std::string Arg(std::string_view key) const;
+};
+
 // A UPnP device description (urn:schemas-upnp-org:device-1-0) that has a <serialNumber>.
 struct UpnpDescription {
   std::string path;
@@ -163,6 +177,7 @@ struct Configs {
   KeyValues kernel_config;
   KeyValues sysctl;                 // merged in the order sysctl applies them; key with '/' -> '.'
   std::vector<ScriptFile> scripts;  // shell scripts under /etc /sbin /usr/sbin /bin /usr/bin /lib
+  SshdConfig sshd;                  // /etc/ssh/sshd_config
   std::vector<UpnpDescription> upnp;  // *.xml up to 256 KiB anywhere, in tree order
   // Every /etc/config/<name> file: path -> sections.
   std::map<std::string, std::vector<UciSection>> uci;
@@ -179,6 +194,7 @@ MosquittoConfig ParseMosquitto(std::string_view text, const std::string& path);
 std::vector<NfsExport> ParseExports(std::string_view text, const std::string& path);
 SmbConfig ParseSmb(std::string_view text, const std::string& path);
 ScriptFile ParseScript(std::string_view text, const std::string& path);
+SshdConfig ParseSshd(std::string_view text, const std::string& path);
 // nullopt unless `text` is a UPnP device description with a <serialNumber> element.
 std::optional<UpnpDescription> ParseUpnpDescription(std::string_view text, const std::string& path);
 // Shell words of one line: quotes removed, stops at a comment, operators as their own words.

@@ -94,15 +94,12 @@ void Svc08(const DeviceModel& m, const AuditContext&, Findings& out) {
         bind_all("dropbear", st.source);
     }
     if (st.program == "sshd" && said.insert("sshd").second) {
-      auto text = m.fs.Read("/etc/ssh/sshd_config", 1 << 20);
+      // A ListenAddress anywhere (Match blocks included) other than 0.0.0.0.
       bool listen = false;
-      if (text)
-        for (std::string_view l : facts::Lines(*text)) {
-          l = facts::Trim(l);
-          if (facts::Lower(l.substr(0, 13)) == "listenaddress" &&
-              l.find("0.0.0.0") == std::string_view::npos)
+      for (const auto* part : {&m.configs.sshd.global, &m.configs.sshd.match})
+        for (const facts::Directive& d : *part)
+          if (d.key == "listenaddress" && d.at.text.find("0.0.0.0") == std::string::npos)
             listen = true;
-        }
       if (!listen) bind_all("sshd (no ListenAddress)", st.source);
     }
   }

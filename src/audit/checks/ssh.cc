@@ -17,53 +17,17 @@ namespace {
 using facts::DeviceModel;
 using facts::Started;
 
-// sshd_config: the first value of a keyword wins (sshd's own rule); Match blocks are skipped.
-struct SshdConfig {
-  std::map<std::string, std::pair<std::string, int>> values;  // lower-case keyword -> (value, line)
-  std::vector<std::string_view> lines;
-};
-
-SshdConfig ReadSshd(const std::string& text) {
-  SshdConfig c;
-  c.lines = facts::Lines(text);
-  bool in_match = false;
-  for (size_t n = 0; n < c.lines.size(); ++n) {
-    std::string_view l = facts::Trim(c.lines[n]);
-    if (l.empty() || l[0] == '#') continue;
-    auto w = facts::Words(l);
-    if (w.empty()) continue;
-    std::string key = facts::Lower(w[0]);
-    if (key.find('=') != std::string::npos) key = key.substr(0, key.find('='));
-    if (key == "match") in_match = true;
-    if (in_match) continue;
-    std::string value = w.size() > 1 ? facts::Lower(w[1]) : "";
-    c.values.emplace(key, std::make_pair(value, static_cast<int>(n + 1)));
-  }
-  return c;
-}
-
 void Ssh01(const DeviceModel& m, const AuditContext&, Findings& out) {
-  auto text = m.fs.Read("/etc/ssh/sshd_config", 1 << 20);
-  if (text) {
-    SshdConfig c = ReadSshd(*text);
-    auto at = [&](const std::string& k) -> facts::SourceRef {
-      auto it = c.values.find(k);
-      if (it == c.values.end()) return {"/etc/ssh/sshd_config", 0, ""};
-      int line = it->second.second;
-      return {"/etc/ssh/sshd_config", line, std::string(facts::Trim(c.lines[line - 1]))};
-    };
-    auto value = [&](const std::string& k) {
-      auto it = c.values.find(k);
-      return it == c.values.end() ? std::string() : it->second.first;
-    };
-    if (value("permitrootlogin") == "yes")
-      out.Add("sshd lets root log in with a password (PermitRootLogin yes)", at("permitrootlogin"));
-    if (value("permitemptypasswords") == "yes")
-      out.Add("sshd accepts empty passwords (PermitEmptyPasswords yes)", at("permitemptypasswords"))
-          .severity = Severity::kCritical;
-    if (value("protocol").find('1') != std::string::npos)
-      out.Add("sshd allows SSH protocol 1", at("protocol"));
-  }
+  // sshd_config: the first value of a keyword wins (sshd's own rule); Match blocks are skipped.
+  const facts::SshdConfig& c = m.configs.sshd;
+  auto at = [&](std::string_view k) { return c.Get(k)->at; };  // only for keys that are set
+  if (c.Arg("permitrootlogin") == "yes")
+    out.Add("sshd lets root log in with a password (PermitRootLogin yes)", at("permitrootlogin"));
+  if (c.Arg("permitemptypasswords") == "yes")
+    out.Add("sshd accepts empty passwords (PermitEmptyPasswords yes)", at("permitemptypasswords"))
+        .severity = Severity::kCritical;
+  if (c.Arg("protocol").find('1') != std::string::npos)
+    out.Add("sshd allows SSH protocol 1", at("protocol"));
   for (const Started& s : m.started) {
     if (s.program != "dropbear") continue;
     bool no_root = false, no_password = false, no_root_password = false;
@@ -98,22 +62,16 @@ void Ssh01(const DeviceModel& m, const AuditContext&, Findings& out) {
 
 // CRED-09: nothing limits password guessing on a remote login.
 void Cred09(const DeviceModel& m, const AuditContext&, Findings& out) {
-  bool sshd_passwords = true;
-  if (auto text = m.fs.Read("/etc/ssh/sshd_config", 1 << 20)) {
-    SshdConfig c = ReadSshd(*text);
-    if (auto it = c.values.find("maxauthtries"); it != c.values.end()) {
-      int tries = std::atoi(it->second.first.c_str());
-      if (tries > 6)
-        out.Add(fmt::format("sshd allows {} password attempts per connection (MaxAuthTries {}; "
-                            "the default is 6)",
-                            tries, tries),
-                facts::SourceRef{"/etc/ssh/sshd_config", it->second.second,
-                                 std::string(facts::Trim(c.lines[it->second.second - 1]))});
-    }
-    if (auto it = c.values.find("passwordauthentication");
-        it != c.values.end() && it->second.first == "no")
-      sshd_passwords = false;
+  const facts::SshdConfig& c = m.configs.sshd;
+  if (const facts::Directive* d = c.Get("maxauthtries")) {
+    int tries = std::atoi(c.Arg("maxauthtries").c_str());
+    if (tries > 6)
+      out.Add(fmt::format("sshd allows {} password attempts per connection (MaxAuthTries {}; "
+                          "the default is 6)",
+                          tries, tries),
+              d->at);
   }
+  bool sshd_passwords = c.Arg("passwordauthentication") != "no";
   // A lockout mechanism anywhere in the image: fail2ban, sshguard, PAM faillock/tally.
   for (const FileEntry* e : m.fs.All()) {
     std::string name = facts::Basename(e->tree_path);
@@ -177,32 +135,20 @@ std::vector<std::string> WeakAlgorithms(std::string_view keyword, std::string_vi
 }
 
 void Ssh02(const DeviceModel& m, const AuditContext&, Findings& out) {
-  const std::string config = "/etc/ssh/sshd_config";
-  if (auto text = m.fs.Read(config, 1 << 20)) {
-    auto lines = facts::Lines(*text);
-    for (size_t n = 0; n < lines.size(); ++n) {
-      std::string_view l = facts::Trim(lines[n]);
-      if (l.empty() || l[0] == '#') continue;
-      size_t split = l.find_first_of(" \t=");
-      if (split == std::string_view::npos) continue;
-      std::string keyword = facts::Lower(l.substr(0, split));
-      if (keyword == "match") break;  // sshd reads the global section only up to here
-      if (keyword != "ciphers" && keyword != "macs" && keyword != "kexalgorithms") continue;
-      std::string_view value = l.substr(split);
-      while (!value.empty() && (value[0] == ' ' || value[0] == '\t' || value[0] == '='))
-        value.remove_prefix(1);
-      value = facts::Trim(value.substr(0, value.find_first_of(" \t#")));
-      auto weak = WeakAlgorithms(keyword, value);
-      if (weak.empty()) continue;
-      std::string names;
-      for (const std::string& w : weak) names += (names.empty() ? "" : ", ") + w;
-      out.Add(fmt::format("sshd enables weak {}: {}",
-                          keyword == "ciphers" ? "ciphers"
-                          : keyword == "macs"  ? "MACs"
-                                               : "key exchange",
-                          names),
-              facts::SourceRef{config, static_cast<int>(n + 1), std::string(l)});
-    }
+  for (const facts::Directive& d : m.configs.sshd.global) {
+    if (d.key != "ciphers" && d.key != "macs" && d.key != "kexalgorithms") continue;
+    std::string_view value = d.value;
+    value = facts::Trim(value.substr(0, value.find_first_of(" \t#")));
+    auto weak = WeakAlgorithms(d.key, value);
+    if (weak.empty()) continue;
+    std::string names;
+    for (const std::string& w : weak) names += (names.empty() ? "" : ", ") + w;
+    out.Add(fmt::format("sshd enables weak {}: {}",
+                        d.key == "ciphers" ? "ciphers"
+                        : d.key == "macs"  ? "MACs"
+                                           : "key exchange",
+                        names),
+            d.at);
   }
   for (const facts::PrivateKey& k : m.keys) {
     if (!k.ssh_host_key) continue;
