@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "facts/bootloader.h"
 #include "facts/configs.h"
 #include "facts/crypto_material.h"
 #include "facts/elf.h"
@@ -99,12 +100,17 @@ struct DeviceModel {
   std::vector<std::string> elf_notes;
   // Daemon, package-manager, kernel and script configuration, parsed once (facts/configs.h).
   Configs configs;
+  // U-Boot binaries and environments: in the image's unknown regions, in blobs the unpacker could
+  // not fully read, and under /boot (facts/bootloader.h).
+  BootLoaderFacts bootloader;
 };
 
 inline constexpr uint64_t kMaxElfFileBytes = 64ULL << 20;
 
 // Builds every fact from an unpacked image. `out_dir` is the directory Unpack() wrote into.
-std::unique_ptr<DeviceModel> BuildModel(const Unpacked& unpacked, const std::string& out_dir);
+// `image_path`, when given, lets the boot-loader facts read the image's own unknown regions.
+std::unique_ptr<DeviceModel> BuildModel(const Unpacked& unpacked, const std::string& out_dir,
+                                        const std::string& image_path = "");
 
 // The fact builders, one per file; each fills its part of the model.
 void BuildAccounts(DeviceModel& m);  // also service_credentials
@@ -119,5 +125,6 @@ void BuildIdentity(DeviceModel& m);
 void BuildCryptoMaterial(DeviceModel& m);
 void BuildElf(DeviceModel& m);  // parses on up to two threads; results do not depend on order
 void BuildConfigs(DeviceModel& m);
+void BuildBootLoader(DeviceModel& m, const Unpacked& unpacked, const std::string& image_path);
 
 }  // namespace firmwarden::facts
