@@ -14,6 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)f.Effective();
   for (size_t i = 0; i < bytes.size() && i < 64; ++i)
     (void)firmwarden::facts::ParseUBootEnvAt(bytes, i);
+  (void)firmwarden::facts::FindEmbeddedKernelConfig(bytes);
   std::vector<firmwarden::facts::Secret> secrets;
   firmwarden::facts::ScanProgramStrings(bytes, "/fuzz", secrets);
   return 0;

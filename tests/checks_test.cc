@@ -638,6 +638,41 @@ TEST(Sec03, ProgramStringsAreMatchedOneAtATime) {
   EXPECT_EQ(out[0].excerpt.find("Qw7zXk9p"), std::string::npos) << "the value is masked";
 }
 
+TEST(Kern01, ConfigurationEmbeddedInTheKernelImage) {
+  // An arm64 kernel Image built with CONFIG_IKCONFIG: the configuration is gzip data between
+  // IKCFG_ST and IKCFG_ED inside the image, and KERN-01 reads it when /boot has no config file.
+  const std::string spec = R"(=== file etc/passwd
+root:x:0:0:root:/root:/bin/sh
+=== file bin/busybox elf
+BusyBox v1.36.1
+=== link bin/sh -> busybox
+=== gen boot/Image
+python3 -c '
+import gzip, os, sys
+cfg = b"CONFIG_ARM64=y\nCONFIG_DEVMEM=y\n# CONFIG_STRICT_DEVMEM is not set\nCONFIG_KEXEC=y\n"
+body = bytes((i * 7919) % 251 for i in range(20000))
+sys.stdout.buffer.write(body + b"IKCFG_ST" + gzip.compress(cfg, mtime=0) + b"IKCFG_ED" + body)'
+)";
+  t::TempDir d;
+  ScanResult r = ScanSpecText(spec, d);
+  auto hits = Of(r, "KERN-01");
+  ASSERT_FALSE(hits.empty());
+  bool devmem = false;
+  for (const Finding* f : hits) {
+    EXPECT_EQ(f->path, "/boot/Image (IKCONFIG)");
+    devmem = devmem || f->message.find("/dev/mem") != std::string::npos;
+  }
+  EXPECT_TRUE(devmem);
+}
+
+TEST(BootLoader, EmbeddedKernelConfigNeedsGzipBetweenTheMarkers) {
+  std::string cfg = "CONFIG_A=y\n";
+  EXPECT_FALSE(facts::FindEmbeddedKernelConfig("IKCFG_ST" + cfg).has_value()) << "not gzip";
+  EXPECT_FALSE(facts::FindEmbeddedKernelConfig("no marker").has_value());
+  std::string bad = std::string("IKCFG_ST\x1f\x8b\x08\0", 12) + std::string(40, 'x');
+  EXPECT_FALSE(facts::FindEmbeddedKernelConfig(bad).has_value()) << "corrupt deflate data";
+}
+
 // ---- BOOT-01: the boot loader facts ----
 
 std::string Env(std::initializer_list<std::string> vars) {

@@ -113,9 +113,26 @@ std::string Where(const std::string& where, uint64_t offset) {
   }();
 }
 
+std::optional<std::string> ReadPart(const std::string& path, uint64_t offset, uint64_t size);
+
 void ScanRegion(std::string_view data, const std::string& where, uint64_t base,
                 BootLoaderFacts& out) {
   ScanForBootLoader(data, Where(where, base), out);
+}
+
+// IKCONFIG: the marker sits in an unknown region and the gzip stream after it may have been
+// carved as a chunk of its own, so the file is read from the marker on.
+void ScanForKernelConfig(const std::string& file, const Region& r, const std::string& where,
+                         std::string_view data, BootLoaderFacts& out) {
+  if (!out.kernel_config.empty()) return;
+  size_t at = data.find("IKCFG_ST");
+  if (at == std::string_view::npos) return;
+  auto tail = ReadPart(file, r.offset + at, 4ULL << 20);
+  if (!tail) return;
+  if (auto text = FindEmbeddedKernelConfig(*tail)) {
+    out.kernel_config = std::move(*text);
+    out.kernel_config_where = Where(where, r.offset + at) + " (IKCONFIG)";
+  }
 }
 
 // Reads [offset, offset+size) of a file the unpacker wrote (or the image itself).
@@ -145,8 +162,10 @@ void WalkBlob(const BlobLayout& blob, const std::string& file, const std::string
   if (!file.empty())
     for (const Region& r : blob.regions)
       if (r.kind == Region::Kind::kUnknown && r.size >= 64 && r.size <= kMaxRegionBytes)
-        if (auto bytes = ReadPart(file, r.offset, r.size))
+        if (auto bytes = ReadPart(file, r.offset, r.size)) {
           ScanRegion(*bytes, blob.path, r.offset, out);
+          ScanForKernelConfig(file, r, blob.path, *bytes, out);
+        }
   for (const Region& r : blob.regions)
     for (const BlobLayout& child : r.children) {
       std::string child_file;
@@ -251,6 +270,30 @@ void ScanForBootLoader(std::string_view data, const std::string& where, BootLoad
   if (is_binary) out.binaries.push_back(std::move(bin));
 }
 
+std::optional<std::string> FindEmbeddedKernelConfig(std::string_view data) {
+  static constexpr std::string_view kStart = "IKCFG_ST";
+  size_t at = data.find(kStart);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view gz = data.substr(at + kStart.size());
+  if (gz.size() < 18 || gz[0] != '\x1f' || gz[1] != '\x8b') return std::nullopt;
+  constexpr size_t kMax = 4 << 20;
+  z_stream zs{};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return std::nullopt;
+  std::string out(kMax, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  zs.avail_in = static_cast<uInt>(std::min<size_t>(gz.size(), UINT32_MAX));
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = inflate(&zs, Z_FINISH);
+  size_t produced = out.size() - zs.avail_out;
+  inflateEnd(&zs);
+  // A configuration larger than the cap is cut at the cap: what was read still counts.
+  if ((rc != Z_STREAM_END && rc != Z_BUF_ERROR) || produced == 0) return std::nullopt;
+  out.resize(produced);
+  if (out.find("CONFIG_") == std::string::npos) return std::nullopt;
+  return out;
+}
+
 const UBootEnv* BootLoaderFacts::Effective() const {
   for (UBootEnv::Kind k : {UBootEnv::Kind::kSaved, UBootEnv::Kind::kText})
     for (const UBootEnv& e : envs)
@@ -287,6 +330,11 @@ void BuildBootLoader(DeviceModel& m, const Unpacked& unpacked, const std::string
       continue;
     }
     ScanForBootLoader(*data, dev, out);
+    if (out.kernel_config.empty())
+      if (auto text = FindEmbeddedKernelConfig(*data)) {
+        out.kernel_config = std::move(*text);
+        out.kernel_config_where = dev + " (IKCONFIG)";
+      }
   }
 }
 

@@ -43,6 +43,9 @@ struct BootLoaderFacts {
   std::vector<UBootBinary> binaries;
   std::vector<UBootEnv> envs;  // saved, text and unchecked environments
   std::string fw_env_config;   // device path of fw_env.config: Linux can rewrite the environment
+  // A kernel configuration embedded in a kernel image (IKCONFIG), and where it was found.
+  std::string kernel_config;
+  std::string kernel_config_where;
   // The environment that applies: a saved one first, else a binary's default one.
   const UBootEnv* Effective() const;
 };
@@ -55,5 +58,9 @@ std::optional<std::map<std::string, std::string>> ParseUBootEnvAt(std::string_vi
 
 // Looks for U-Boot in one buffer (a blob or a file) and appends what it finds.
 void ScanForBootLoader(std::string_view data, const std::string& where, BootLoaderFacts& out);
+
+// The kernel configuration a kernel built with CONFIG_IKCONFIG carries: gzip data between the
+// markers "IKCFG_ST" and "IKCFG_ED". Returns the configuration text (at most 4 MiB), or nothing.
+std::optional<std::string> FindEmbeddedKernelConfig(std::string_view data);
 
 }  // namespace firmwarden::facts
