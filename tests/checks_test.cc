@@ -2,6 +2,7 @@
 // where it must fire (<ID>.fires) and one where it must stay quiet (<ID>.quiet). Each spec is
 // packed into a root-file-system tarball and scanned end to end, like a vendor image.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <set>
@@ -10,6 +11,7 @@
 #include "audit/checks/components.h"
 #include "audit/checks/lifecycle.h"
 #include "facts/device_model.h"
+#include "facts/secrets.h"
 #include "firmwarden/scan.h"
 #include "test_util.h"
 
@@ -614,6 +616,171 @@ int SSL_connect(void *s) { return s != 0; }
   EXPECT_FALSE(hits[0]->verdict);
   ScanResult without_lib = ScanSpecText(base + client, b);
   EXPECT_TRUE(Of(without_lib, "CERT-04").empty());
+}
+
+// ---- SEC-03: credentials in program strings ----
+
+TEST(Sec03, ProgramStringsAreMatchedOneAtATime) {
+  // A prompt followed by an unrelated string must not read as "password: expired".
+  std::string bin = std::string(
+                        "\x7f"
+                        "ELF\x01\x01\x01\0\0\0\0\0\0\0\0\0",
+                        16) +
+                    std::string("%s@%s's password: \0expired account\0", 36) +
+                    std::string("\0\0pwd=%.*s\0", 12) +
+                    std::string("\0ftp://backup:Qw7zXk9p@10.0.0.2/cfg\0", 37);
+  std::vector<facts::Secret> out;
+  facts::ScanProgramStrings(bin, "/usr/sbin/x", out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].rule, "url-credentials");
+  EXPECT_TRUE(out[0].in_program);
+  EXPECT_EQ(bin.substr(out[0].offset, 6), "ftp://");
+  EXPECT_EQ(out[0].excerpt.find("Qw7zXk9p"), std::string::npos) << "the value is masked";
+}
+
+TEST(Kern01, ConfigurationEmbeddedInTheKernelImage) {
+  // An arm64 kernel Image built with CONFIG_IKCONFIG: the configuration is gzip data between
+  // IKCFG_ST and IKCFG_ED inside the image, and KERN-01 reads it when /boot has no config file.
+  const std::string spec = R"(=== file etc/passwd
+root:x:0:0:root:/root:/bin/sh
+=== file bin/busybox elf
+BusyBox v1.36.1
+=== link bin/sh -> busybox
+=== gen boot/Image
+python3 -c '
+import gzip, os, sys
+cfg = b"CONFIG_ARM64=y\nCONFIG_DEVMEM=y\n# CONFIG_STRICT_DEVMEM is not set\nCONFIG_KEXEC=y\n"
+body = bytes((i * 7919) % 251 for i in range(20000))
+sys.stdout.buffer.write(body + b"IKCFG_ST" + gzip.compress(cfg, mtime=0) + b"IKCFG_ED" + body)'
+)";
+  t::TempDir d;
+  ScanResult r = ScanSpecText(spec, d);
+  auto hits = Of(r, "KERN-01");
+  ASSERT_FALSE(hits.empty());
+  bool devmem = false;
+  for (const Finding* f : hits) {
+    EXPECT_EQ(f->path, "/boot/Image (IKCONFIG)");
+    devmem = devmem || f->message.find("/dev/mem") != std::string::npos;
+  }
+  EXPECT_TRUE(devmem);
+}
+
+TEST(BootLoader, EmbeddedKernelConfigNeedsGzipBetweenTheMarkers) {
+  std::string cfg = "CONFIG_A=y\n";
+  EXPECT_FALSE(facts::FindEmbeddedKernelConfig("IKCFG_ST" + cfg).has_value()) << "not gzip";
+  EXPECT_FALSE(facts::FindEmbeddedKernelConfig("no marker").has_value());
+  std::string bad = std::string("IKCFG_ST\x1f\x8b\x08\0", 12) + std::string(40, 'x');
+  EXPECT_FALSE(facts::FindEmbeddedKernelConfig(bad).has_value()) << "corrupt deflate data";
+}
+
+// ---- BOOT-01: the boot loader facts ----
+
+std::string Env(std::initializer_list<std::string> vars) {
+  std::string s;
+  for (const std::string& v : vars) s += v + std::string(1, '\0');
+  return s + std::string(1, '\0');
+}
+
+TEST(BootLoader, DefaultEnvironmentInsideAUBootBinary) {
+  std::string bin = std::string("junk\0\0U-Boot 2016.03 (Jun 1 2016)\0", 35) +
+                    std::string("Hit any key to stop autoboot: %2d \0", 35) + std::string(3, '\0') +
+                    std::string("some text\0", 10) +
+                    Env({"bootargs=console=ttyS0", "bootcmd=run x", "bootdelay=2"});
+  facts::BootLoaderFacts f;
+  facts::ScanForBootLoader(bin, "/boot/u-boot.bin", f);
+  ASSERT_EQ(f.binaries.size(), 1u);
+  EXPECT_EQ(f.binaries[0].version, "U-Boot 2016.03 (Jun 1 2016)");
+  EXPECT_TRUE(f.binaries[0].any_key_stops);
+  EXPECT_FALSE(f.binaries[0].keyed);
+  ASSERT_TRUE(f.binaries[0].default_env.has_value());
+  EXPECT_EQ(f.binaries[0].default_env->vars.size(), 3u) << "'some text' is not a variable";
+  EXPECT_EQ(f.binaries[0].default_env->vars.at("bootdelay"), "2");
+  EXPECT_EQ(f.Effective(), &*f.binaries[0].default_env);
+}
+
+TEST(BootLoader, SavedEnvironmentNeedsItsCrcAndWinsOverTheDefault) {
+  std::string vars = Env({"bootcmd=bootm", "bootdelay=0"});
+  std::string area = vars + std::string(0x1000 - 4 - vars.size(), '\0');
+  uint32_t crc = static_cast<uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(area.data()), static_cast<uInt>(area.size())));
+  std::string saved(4, '\0');
+  for (int i = 0; i < 4; ++i) saved[i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
+  saved += area;
+  facts::BootLoaderFacts f;
+  facts::ScanForBootLoader(std::string("U-Boot 2020.01\0", 15) +
+                               std::string("Hit any key to stop autoboot\0", 29) +
+                               Env({"bootcmd=bootm", "bootdelay=5"}),
+                           "blob", f);
+  facts::ScanForBootLoader(saved, "/dev/mtd1", f);
+  ASSERT_EQ(f.envs.size(), 1u);
+  EXPECT_EQ(f.envs[0].kind, facts::UBootEnv::Kind::kSaved);
+  ASSERT_NE(f.Effective(), nullptr);
+  EXPECT_EQ(f.Effective()->vars.at("bootdelay"), "0");
+  // One flipped byte: the CRC no longer holds, and the block is only an unchecked environment.
+  saved[10] ^= 1;
+  facts::BootLoaderFacts g;
+  facts::ScanForBootLoader(saved, "/dev/mtd1", g);
+  ASSERT_EQ(g.envs.size(), 1u);
+  EXPECT_EQ(g.envs[0].kind, facts::UBootEnv::Kind::kUnchecked);
+}
+
+TEST(BootLoader, HostileBuffersEndCleanly) {
+  // No terminator, a variable at the very end, NUL runs, one variable only, huge values.
+  for (std::string s :
+       {std::string("bootcmd=x"), std::string("\0bootcmd=", 9), std::string(64, '\0'),
+        std::string("bootcmd=a\0\0", 11), "bootcmd=" + std::string(10000, 'a') + '\0' + "x=y",
+        std::string("U-Boot 1"), std::string("Autobooting in %d seconds")}) {
+    facts::BootLoaderFacts f;
+    facts::ScanForBootLoader(s, "x", f);
+    EXPECT_EQ(f.Effective(), nullptr) << s.size();
+  }
+  std::string rnd(1 << 16, '\0');
+  uint32_t x = 12345;
+  for (char& c : rnd) {
+    x = x * 1103515245 + 12345;
+    c = static_cast<char>((x >> 16) % 7 == 0 ? 0 : 'a' + (x >> 20) % 26);
+  }
+  rnd.replace(1000, 14, std::string("\0bootcmd=x\0y=1", 14));
+  facts::BootLoaderFacts f;
+  facts::ScanForBootLoader(rnd, "x", f);  // must not crash; may or may not find the pair
+}
+
+TEST(Boot01, InitShellAndDisabledAutobootAndHashedKeys) {
+  const std::string base = R"(=== file etc/passwd
+root:x:0:0:root:/root:/bin/sh
+=== file bin/busybox elf
+BusyBox v1.36.1
+=== link bin/sh -> busybox
+)";
+  {
+    t::TempDir d;
+    ScanResult r = ScanSpecText(base +
+                                    "=== file boot/uEnv.txt\nbootdelay=0\n"
+                                    "bootargs=console=ttyS0 init=/bin/sh rw\n",
+                                d);
+    auto hits = Of(r, "BOOT-01");
+    ASSERT_EQ(hits.size(), 1u);
+    EXPECT_NE(hits[0]->message.find("init=/bin/sh"), std::string::npos) << hits[0]->message;
+    EXPECT_EQ(hits[0]->path, "/boot/uEnv.txt");
+  }
+  {
+    t::TempDir d;
+    ScanResult r = ScanSpecText(base + "=== file boot/uEnv.txt\nbootdelay=-1\nbootcmd=run x\n", d);
+    auto hits = Of(r, "BOOT-01");
+    ASSERT_EQ(hits.size(), 1u);
+    EXPECT_NE(hits[0]->message.find("bootdelay=-1"), std::string::npos) << hits[0]->message;
+  }
+  {
+    // Keyed autoboot whose stop key is stored as a SHA-256 hash: quiet.
+    t::TempDir d;
+    ScanResult r = ScanSpecText(base +
+                                    "=== gen boot/u-boot.bin\n"
+                                    "printf 'U-Boot 2022.04\\000Autoboot in %%d seconds\\000"
+                                    "bootstopkeysha256\\000\\000bootcmd=run x\\000"
+                                    "bootdelay=3\\000\\000'\n",
+                                d);
+    EXPECT_TRUE(Of(r, "BOOT-01").empty());
+  }
 }
 
 }  // namespace

@@ -167,6 +167,25 @@ TEST(RealScan, StockTpLinkShipsAFixedRootHash) {
   EXPECT_TRUE(Has(r, "CRED-03", "/etc/shadow")) << "md5-crypt is weak hashing\n" << Dump(r);
 }
 
+TEST(RealScan, StockTpLinkUBootStopsOnAFixedString) {
+  // The up_boot images carry U-Boot 1.1.4 (LZMA in a uImage); its default environment waits 1 s
+  // and its keyed autoboot stops on a string compiled into every unit.
+  for (const char* img : {"tplink-tl-wr841n-v10-3.16.9-150310-up_boot.bin",
+                          "fact-testvec-tplink-mr3020-stubrootfs.bin"}) {
+    if (!t::Exists(Real(img))) GTEST_SKIP() << "no " << img;
+    ScanResult r = MustScan(Real(img));
+    const Finding* f = Find(r, "BOOT-01");
+    ASSERT_NE(f, nullptr) << img << "\n" << Dump(r);
+    EXPECT_NE(f->message.find("U-Boot 1.1.4"), std::string::npos) << f->message;
+    EXPECT_NE(f->message.find("stop string"), std::string::npos) << f->message;
+    EXPECT_EQ(f->evidence, "bootdelay=1") << img;
+    EXPECT_EQ(f->severity, Severity::kMedium);
+  }
+  // OpenWrt factory images carry no boot loader: nothing to judge.
+  const char* owrt = "openwrt-12.09.2-aa-ar71xx-tl-wr703n-v1-factory.bin";
+  if (t::Exists(Real(owrt))) EXPECT_EQ(Find(MustScan(Real(owrt)), "BOOT-01"), nullptr);
+}
+
 TEST(RealScan, OpenWrt1505HasAnEmptyRootPasswordAndAConsoleShell) {
   const char* img = "openwrt-15.05.1-ar71xx-tl-wr703n-v1-sysupgrade.bin";
   if (!t::Exists(Real(img))) GTEST_SKIP() << "no " << img;

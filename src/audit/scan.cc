@@ -146,7 +146,7 @@ Result<ScanResult> Scan(const std::string& image_path, const ScanOptions& option
   if (!unpacked) return std::unexpected(unpacked.error());
   r.unpacked = std::move(*unpacked);
   auto t1 = Clock::now();
-  auto model = facts::BuildModel(r.unpacked, work);
+  auto model = facts::BuildModel(r.unpacked, work, image_path);
   auto t2 = Clock::now();
   r.image_sha256 = ImageSha256(image_path, &r.image_size);
   r.components = identify::Identify(*model, r.unpacked);

@@ -677,6 +677,25 @@ class Builder {
     }
   }
 
+  static KeyValues ParseKernelConfig(std::string_view text, const std::string& path) {
+    KeyValues kv;
+    kv.path = path;
+    auto lines = Lines(text);
+    for (size_t n = 0; n < lines.size(); ++n) {
+      std::string_view l = Trim(lines[n]);
+      if (l.starts_with("# CONFIG_") && l.ends_with(" is not set")) {
+        std::string_view name = l.substr(2, l.size() - 2 - 11);
+        kv.directives.push_back({std::string(name), "n", At(path, n, lines[n])});
+      } else if (l.starts_with("CONFIG_")) {
+        size_t eq = l.find('=');
+        if (eq == std::string_view::npos) continue;
+        kv.directives.push_back({std::string(l.substr(0, eq)),
+                                 std::string(Unquote(l.substr(eq + 1))), At(path, n, lines[n])});
+      }
+    }
+    return kv;
+  }
+
   void KernelConfig() {
     std::vector<std::string> files = Glob("/boot", "");
     for (const FileEntry* e : m_.fs.List("/lib/modules"))
@@ -685,24 +704,16 @@ class Builder {
       if (!Basename(f).starts_with("config")) continue;
       auto t = Read(f);
       if (!t || t->find("CONFIG_") == std::string::npos) continue;
-      KeyValues kv;
-      kv.path = f;
-      auto lines = Lines(*t);
-      for (size_t n = 0; n < lines.size(); ++n) {
-        std::string_view l = Trim(lines[n]);
-        if (l.starts_with("# CONFIG_") && l.ends_with(" is not set")) {
-          std::string_view name = l.substr(2, l.size() - 2 - 11);
-          kv.directives.push_back({std::string(name), "n", At(f, n, lines[n])});
-        } else if (l.starts_with("CONFIG_")) {
-          size_t eq = l.find('=');
-          if (eq == std::string_view::npos) continue;
-          kv.directives.push_back({std::string(l.substr(0, eq)),
-                                   std::string(Unquote(l.substr(eq + 1))), At(f, n, lines[n])});
-        }
-      }
+      KeyValues kv = ParseKernelConfig(*t, f);
       if (kv.directives.empty()) continue;
       c_.kernel_config = std::move(kv);
       return;  // the first configuration found (a device runs one kernel)
+    }
+    // Else the configuration built into the kernel image (IKCONFIG), found with the boot loader.
+    if (!m_.bootloader.kernel_config.empty()) {
+      KeyValues kv =
+          ParseKernelConfig(m_.bootloader.kernel_config, m_.bootloader.kernel_config_where);
+      if (!kv.directives.empty()) c_.kernel_config = std::move(kv);
     }
   }
 

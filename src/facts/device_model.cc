@@ -41,10 +41,12 @@ void BuildIdentity(DeviceModel& m) {
     }
 }
 
-std::unique_ptr<DeviceModel> BuildModel(const Unpacked& unpacked, const std::string& out_dir) {
+std::unique_ptr<DeviceModel> BuildModel(const Unpacked& unpacked, const std::string& out_dir,
+                                        const std::string& image_path) {
   auto m = std::make_unique<DeviceModel>();
   m->out_dir = out_dir;
   if (auto root = RootFs::PickRoot(unpacked.files)) m->fs = RootFs(unpacked.files, *root, out_dir);
+  BuildBootLoader(*m, unpacked, image_path);
   if (m->fs.empty()) return m;
   BuildAccounts(*m);
   BuildBusyBox(*m);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "facts/bootloader.h"
 #include "facts/configs.h"
 #include "facts/crypto_material.h"
 #include "facts/elf.h"
@@ -109,12 +110,17 @@ struct DeviceModel {
   Configs configs;
   // CGI programs and web scripts (facts/web_handlers.h), in tree order, read once.
   std::vector<WebHandler> web_handlers;
+  // U-Boot binaries and environments: in the image's unknown regions, in blobs the unpacker could
+  // not fully read, and under /boot (facts/bootloader.h).
+  BootLoaderFacts bootloader;
 };
 
 inline constexpr uint64_t kMaxElfFileBytes = 64ULL << 20;
 
 // Builds every fact from an unpacked image. `out_dir` is the directory Unpack() wrote into.
-std::unique_ptr<DeviceModel> BuildModel(const Unpacked& unpacked, const std::string& out_dir);
+// `image_path`, when given, lets the boot-loader facts read the image's own unknown regions.
+std::unique_ptr<DeviceModel> BuildModel(const Unpacked& unpacked, const std::string& out_dir,
+                                        const std::string& image_path = "");
 
 // The fact builders, one per file; each fills its part of the model.
 void BuildAccounts(DeviceModel& m);  // also service_credentials
@@ -130,5 +136,6 @@ void BuildElf(DeviceModel& m);  // parses on up to two threads; results do not d
 void BuildCryptoMaterial(DeviceModel& m);
 void BuildConfigs(DeviceModel& m);
 void BuildWebHandlers(DeviceModel& m);  // after BuildElf (compiled handlers are not read)
+void BuildBootLoader(DeviceModel& m, const Unpacked& unpacked, const std::string& image_path);
 
 }  // namespace firmwarden::facts

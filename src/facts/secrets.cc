@@ -58,6 +58,15 @@ bool Placeholder(std::string_view v) {
   for (const char* w : kWords)
     if (l.find(w) != std::string::npos) return true;
   if (std::all_of(l.begin(), l.end(), [&l](char c) { return c == l[0]; })) return true;
+  // A printf conversion ("%.*s", "%08x"): a template filled in at run time.
+  for (size_t p = l.find('%'); p != std::string::npos; p = l.find('%', p + 1)) {
+    size_t q = p + 1;
+    while (q < l.size() &&
+           std::string_view("-+ #0123456789.*lhz").find(l[q]) != std::string_view::npos)
+      ++q;
+    if (q < l.size() && std::string_view("sdiuxcpf").find(l[q]) != std::string_view::npos)
+      return true;
+  }
   return false;
 }
 
@@ -94,15 +103,19 @@ constexpr size_t kMaxPerFile = 64;
 
 }  // namespace
 
-void ScanBufferForSecrets(std::string_view data, const std::string& path, bool text,
-                          std::vector<Secret>& out) {
+namespace {
+
+// `password_only`: only the (text-only) password rules, for the strings of a program.
+void ScanWith(std::string_view data, const std::string& path, bool text, bool password_only,
+              std::vector<Secret>& out) {
   const auto& rules = Rules();
   std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> md(
       pcre2_match_data_create(8, nullptr), pcre2_match_data_free);
   size_t found = 0;
   for (size_t r = 0; r < rules.size(); ++r) {
     const Rule& rule = kRules[r];
-    if (rules[r]->code == nullptr || (rule.text_only && !text)) continue;
+    if (rules[r]->code == nullptr || (rule.text_only && !text) || (password_only && rule.cloud))
+      continue;
     PCRE2_SIZE start = 0;
     while (start < data.size() && found < kMaxPerFile) {
       int rc = pcre2_match(rules[r]->code, reinterpret_cast<PCRE2_SPTR>(data.data()), data.size(),
@@ -145,6 +158,46 @@ void ScanBufferForSecrets(std::string_view data, const std::string& path, bool t
   }
 }
 
+bool Printable(unsigned char c) { return (c >= 0x20 && c < 0x7F) || c == '\t'; }
+
+}  // namespace
+
+void ScanBufferForSecrets(std::string_view data, const std::string& path, bool text,
+                          std::vector<Secret>& out) {
+  ScanWith(data, path, text, false, out);
+}
+
+void ScanProgramStrings(std::string_view data, const std::string& path, std::vector<Secret>& out) {
+  // Only strings that name a credential are matched, each on its own (a pattern never runs into
+  // the next string).
+  static constexpr std::string_view kHints[] = {"pass", "pwd", "secret", "token", "key", "://"};
+  size_t i = 0;
+  size_t found = 0;
+  while (i < data.size() && found < kMaxPerFile) {
+    if (!Printable(static_cast<unsigned char>(data[i]))) {
+      ++i;
+      continue;
+    }
+    size_t b = i;
+    while (i < data.size() && Printable(static_cast<unsigned char>(data[i]))) ++i;
+    if (i - b < 6 || i - b > 1024) continue;
+    std::string_view str = data.substr(b, i - b);
+    std::string low = Lower(str);
+    bool hint = false;
+    for (std::string_view h : kHints) hint = hint || low.find(h) != std::string::npos;
+    if (!hint) continue;
+    size_t first = out.size();
+    ScanWith(str, path, true, true, out);
+    for (size_t k = first; k < out.size(); ++k) {
+      out[k].offset += b;
+      out[k].line = 0;
+      out[k].in_program = true;
+    }
+    found += out.size() - first;
+  }
+}
+
+
 namespace {
 
 // Documentation, locales and man pages quote example passwords; the account files are CRED-*.
@@ -180,6 +233,7 @@ void BuildSecrets(DeviceModel& m) {
       budget -= d.size();
       bool text = LooksText(d);
       ScanBufferForSecrets(d, dev, text, m.secrets);
+      if (!text && IsElf(d)) ScanProgramStrings(d, dev, m.secrets);
       // The same read serves the endpoint facts (documentation was skipped above).
       ScanBufferForEndpoints(d, dev, !text && IsElf(d), m.endpoints);
     }

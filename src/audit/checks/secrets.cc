@@ -1,5 +1,6 @@
 // Secrets written into the image: SEC-01 hard-coded credentials in scripts and configuration,
-// SEC-02 cloud and API secrets anywhere (binaries included). The rules live in facts/secrets.cc.
+// SEC-02 cloud and API secrets anywhere (binaries included), SEC-03 credentials compiled into
+// programs. The rules live in facts/secrets.cc.
 #include <fmt/format.h>
 
 #include "audit/check.h"
@@ -9,7 +10,7 @@ namespace {
 
 void Sec01(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
   for (const facts::Secret& s : m.secrets) {
-    if (s.cloud) continue;
+    if (s.cloud || s.in_program) continue;
     Finding& f =
         out.Add(fmt::format("hard-coded credential ({}) in {}", s.rule, s.path), s.path, s.excerpt);
     f.line = s.line;
@@ -24,6 +25,16 @@ void Sec02(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
                                      s.line > 0 ? "" : fmt::format(" at offset {:#x}", s.offset)),
                          s.path, s.excerpt);
     f.line = s.line;
+  }
+}
+
+void Sec03(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
+  for (const facts::Secret& s : m.secrets) {
+    if (!s.in_program) continue;
+    Finding& f = out.Add(fmt::format("credential ({}) compiled into the program {} at offset {:#x}",
+                                     s.rule, s.path, s.offset),
+                         s.path, s.excerpt);
+    f.confidence = Confidence::kLow;  // a string in a program may be a template or a help text
   }
 }
 
@@ -50,5 +61,17 @@ extern const Check kSec02{
     "service instead.",
     {"5.4-3, 5.4-4", "", "I.2(d), I.2(e)", "", "DP", "CCK-1, CCK-3"},
     Sec02};
+
+extern const Check kSec03{
+    "SEC-03",
+    "Credential compiled into a program",
+    Severity::kMedium,
+    "A password or a credential-bearing URL in a program's strings ships identically in every "
+    "unit; extracting it takes one `strings` run, and changing it takes a new firmware.",
+    "Read credentials from per-device storage provisioned at manufacture or first boot; never "
+    "compile them into programs. (Key constants passed to cipher set-up and comparisons against "
+    "literal passwords need disassembly and are not looked for.)",
+    {"5.4-3", "", "I.2(e)", "", "DP", "CCK-3"},
+    Sec03};
 
 }  // namespace firmwarden::audit
