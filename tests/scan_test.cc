@@ -183,7 +183,9 @@ TEST(RealScan, StockTpLinkUBootStopsOnAFixedString) {
   }
   // OpenWrt factory images carry no boot loader: nothing to judge.
   const char* owrt = "openwrt-12.09.2-aa-ar71xx-tl-wr703n-v1-factory.bin";
-  if (t::Exists(Real(owrt))) EXPECT_EQ(Find(MustScan(Real(owrt)), "BOOT-01"), nullptr);
+  if (t::Exists(Real(owrt))) {
+    EXPECT_EQ(Find(MustScan(Real(owrt)), "BOOT-01"), nullptr);
+  }
 }
 
 TEST(RealScan, OpenWrt1505HasAnEmptyRootPasswordAndAConsoleShell) {
