@@ -4,37 +4,14 @@
 //
 // Info mode skips file data; with FIRMWARDEN_FUZZ_WRITE=1 in the environment each input is also
 // extracted into a fresh temporary directory, which decodes every block pointer and zlib block.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <filesystem>
-#include <string>
 #include <string_view>
 
-#include "firmwarden/unpack.h"
 #include "fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   firmwarden::fuzz::DryUnpackWithMagic(data, size, std::string_view("\x45\x3D\xCD\x28", 4));
-  static const bool write = std::getenv("FIRMWARDEN_FUZZ_WRITE") != nullptr;
-  if (!write) return 0;
-  namespace fs = std::filesystem;
-  static const fs::path dir =
-      fs::temp_directory_path() / ("cramfs_fuzz." + std::to_string(getpid()));
-  std::error_code ec;
-  fs::remove_all(dir, ec);
-  firmwarden::UnpackOptions o;
-  o.limits.max_total_bytes = 32ULL << 20;
-  o.limits.ratio_floor = 32ULL << 20;
-  o.limits.max_files = 4096;
-  o.limits.max_seconds = 5;
-  o.limits.max_depth = 4;
-  o.write_manifest = false;
-  o.output_dir = dir.string();
-  (void)firmwarden::UnpackMemory(std::string_view(reinterpret_cast<const char*>(data), size),
-                                 "fuzz.bin", o);
-  fs::remove_all(dir, ec);
+  (void)firmwarden::fuzz::WriteUnpackIfAsked(firmwarden::fuzz::AsView(data, size), "cramfs_fuzz");
   return 0;
 }

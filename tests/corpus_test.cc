@@ -98,7 +98,9 @@ TEST_P(CorpusTest, RootFilesystemEqualsTheSourceTree) {
     // A hardlink pair may be stored either way round: one name is the file, the other the link.
     bool link_pair =
         (type == "hardlink" || type == "file") && (got_type == "hardlink" || got_type == "file");
-    if (!link_pair) EXPECT_EQ(got_type, type);
+    if (!link_pair) {
+      EXPECT_EQ(got_type, type);
+    }
     if (Carries(truth, "mode") && type != "symlink")
       EXPECT_EQ(got->mode, e["mode"].get<uint32_t>());
     if (Carries(truth, "uid")) {
@@ -107,7 +109,9 @@ TEST_P(CorpusTest, RootFilesystemEqualsTheSourceTree) {
     }
     if (Carries(truth, "mtime") && type != "symlink" && type != "dir")
       EXPECT_EQ(got->mtime, e["mtime"].get<int64_t>());
-    if (type == "symlink") EXPECT_EQ(got->link_target, e["target"].get<std::string>());
+    if (type == "symlink") {
+      EXPECT_EQ(got->link_target, e["target"].get<std::string>());
+    }
     if (type == "file" || type == "hardlink") {
       EXPECT_EQ(got->size, e["size"].get<uint64_t>());
       ASSERT_FALSE(got->disk_path.empty());

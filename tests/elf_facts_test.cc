@@ -223,7 +223,9 @@ TEST_F(ElfFacts, VariantsMatchReadelf) {
       EXPECT_TRUE(e.IsLibrary());
       EXPECT_EQ(e.soname, "libthing.so.1");
     }
-    if (flags[i].find("static-pie") != std::string::npos) EXPECT_TRUE(e.IsPie());
+    if (flags[i].find("static-pie") != std::string::npos) {
+      EXPECT_TRUE(e.IsPie());
+    }
     if (flags[i] == "-O2 -static -s") {
       EXPECT_FALSE(e.has_dynsym);
       EXPECT_FALSE(e.has_symtab);
@@ -416,7 +418,9 @@ TEST(ElfHandMade, EveryClassAndByteOrder) {
       EXPECT_EQ(e->exports, std::vector<std::string>{"my_export"});
       EXPECT_EQ(e->has_sections, sections);
       EXPECT_EQ(e->has_debug, sections);
-      if (sections) EXPECT_EQ(e->comments, std::vector<std::string>{"GCC: (GNU) 4.8.3"});
+      if (sections) {
+        EXPECT_EQ(e->comments, std::vector<std::string>{"GCC: (GNU) 4.8.3"});
+      }
       EXPECT_TRUE(e->problems.empty()) << e->problems.front();
       // readelf agrees on the hand-made file too.
       if (HaveTool("readelf")) {

@@ -15,6 +15,8 @@
 
 #include "firmwarden/unpack.h"
 #include "test_util.h"
+#include "unpack/formats/handler_test_util.h"
+#include "unpack/formats/roundtrip_test_util.h"
 
 namespace firmwarden {
 namespace {
@@ -23,11 +25,11 @@ namespace fs = std::filesystem;
 using testing::ReadFile;
 using testing::Sh;
 using testing::TempDir;
-
-// Not `Run`: inside a test body that name is ::testing::Test::Run.
-int Shell(const std::string& command, std::string* out = nullptr) {
-  return testing::Run(command, out);
-}
+using testing::TreeOf;
+using unpack::testing::FindRegion;
+using unpack::testing::Options;
+using unpack::testing::RegionDetail;
+using unpack::testing::Shell;
 
 bool HaveMkfs() { return Shell("command -v mkfs.cramfs >/dev/null 2>&1") == 0; }
 
@@ -63,94 +65,16 @@ bool BuildTree(const std::string& root) {
   return true;
 }
 
-UnpackOptions Options(const std::string& out) {
-  UnpackOptions o;
-  o.output_dir = out;
-  return o;
-}
-
-const Region* FindChunk(const BlobLayout& layout, std::string_view format) {
-  for (const Region& r : layout.regions)
-    if (r.kind == Region::Kind::kChunk && r.format == format) return &r;
-  return nullptr;
-}
-
-std::string Detail(const Region& r, std::string_view key) {
-  for (const KeyValue& kv : r.details)
-    if (kv.key == key) return kv.value;
-  return "<missing>";
-}
-
-std::string DiagText(const Unpacked& u) {
-  std::string s;
-  for (const Diagnostic& d : u.diagnostics) s += d.where + ": " + d.message + "\n";
-  return s;
-}
-
-size_t TreeIndex(const Unpacked& u, std::string_view format) {
-  for (size_t i = 0; i < u.files.trees().size(); ++i)
-    if (u.files.trees()[i].format == format) return i;
-  return SIZE_MAX;
-}
-
 // Compares every entry of the cramfs tree with the source directory, and what is on disk.
 void ExpectMatchesSource(const Unpacked& u, const std::string& src, const std::string& out) {
-  size_t t = TreeIndex(u, "cramfs");
-  ASSERT_NE(t, SIZE_MAX);
-  std::map<std::string, const FileEntry*> entries;
-  for (const FileEntry* e : u.files.EntriesOf(t)) entries[e->tree_path] = e;
-  size_t compared = 0;
-  for (auto it = fs::recursive_directory_iterator(src); it != fs::end(it); ++it) {
-    std::string rel = it->path().lexically_relative(src).string();
-    SCOPED_TRACE(rel);
-    struct stat st {};
-    ASSERT_EQ(lstat(it->path().c_str(), &st), 0);
-    auto found = entries.find(rel);
-    ASSERT_NE(found, entries.end()) << "missing from the tree";
-    const FileEntry& e = *found->second;
-    ++compared;
-    EXPECT_EQ(e.mode, st.st_mode & 07777);
-    // cramfs keeps 16 bits of uid and 8 of gid.
-    EXPECT_EQ(e.uid, st.st_uid & 0xFFFF);
-    EXPECT_EQ(e.gid, st.st_gid & 0xFF);
-    EXPECT_EQ(e.mtime, 0);
-    EXPECT_NE(e.state, EntryState::kUnsafe);
-    EXPECT_NE(e.state, EntryState::kTruncated);
-    if (S_ISDIR(st.st_mode)) {
-      EXPECT_EQ(e.type, EntryType::kDir);
-    } else if (S_ISREG(st.st_mode)) {
-      std::string want = ReadFile(it->path());
-      EXPECT_EQ(e.type, EntryType::kFile);
-      EXPECT_EQ(e.size, static_cast<uint64_t>(st.st_size));
-      ASSERT_FALSE(e.disk_path.empty());
-      std::string got = ReadFile(out + "/" + e.disk_path);
-      EXPECT_EQ(got.size(), want.size());
-      EXPECT_EQ(testing::Sha256Hex(got), testing::Sha256Hex(want));
-    } else if (S_ISLNK(st.st_mode)) {
-      EXPECT_EQ(e.type, EntryType::kSymlink);
-      std::string target = fs::read_symlink(it->path()).string();
-      EXPECT_EQ(e.link_target, target);
-      EXPECT_EQ(e.size, target.size());
-      std::string on_disk = fs::read_symlink(out + "/" + e.disk_path).string();
-      EXPECT_EQ(on_disk, target);
-    } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-      EXPECT_EQ(e.type, S_ISCHR(st.st_mode) ? EntryType::kCharDev : EntryType::kBlockDev);
-      EXPECT_EQ(e.rdev_major, major(st.st_rdev));
-      EXPECT_EQ(e.rdev_minor, minor(st.st_rdev));
-    } else if (S_ISFIFO(st.st_mode)) {
-      EXPECT_EQ(e.type, EntryType::kFifo);
-    }
-  }
-  EXPECT_GT(compared, 15u);
-  EXPECT_EQ(entries.size(), compared) << "extra entries in the tree";
-
-  // On disk: no device node, fifo, socket, setuid/setgid bit anywhere.
-  for (const std::string& rel : testing::ListTree(out)) {
-    struct stat st {};
-    ASSERT_EQ(lstat((out + "/" + rel).c_str(), &st), 0);
-    EXPECT_TRUE(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)) << rel;
-    EXPECT_EQ(st.st_mode & (S_ISUID | S_ISGID), 0u) << rel;
-  }
+  testing::Expect x;
+  x.uid_mask = 0xFFFF;  // cramfs keeps 16 bits of uid and 8 of gid
+  x.gid_mask = 0xFF;
+  x.mtime = false;  // and no times
+  x.zero_mtime = true;
+  x.symlink_size = true;
+  x.min_entries = 16;
+  testing::ExpectTreeMatches(u, TreeOf(u, "cramfs"), src, out, x);
 }
 
 class CramfsImageTest : public ::testing::Test {
@@ -170,29 +94,29 @@ class CramfsImageTest : public ::testing::Test {
     std::string out = tmp_ / "out";
     auto u = Unpack(img, Options(out));
     ASSERT_TRUE(u.has_value()) << u.error().ToString();
-    EXPECT_TRUE(u->Clean()) << DiagText(*u);
-    const Region* r = FindChunk(u->layout, "cramfs");
+    EXPECT_TRUE(u->Clean()) << testing::Diagnostics(*u);
+    const Region* r = FindRegion(u->layout, "cramfs");
     ASSERT_NE(r, nullptr);
     EXPECT_EQ(r->offset, 0u);
     EXPECT_EQ(r->size, fs::file_size(img));
     EXPECT_FALSE(r->truncated);
-    EXPECT_EQ(Detail(*r, "endianness"), endian);
-    EXPECT_EQ(Detail(*r, "version"), "2");
-    EXPECT_EQ(Detail(*r, "crc"), "ok");
-    EXPECT_EQ(Detail(*r, "pad"), pad);
+    EXPECT_EQ(RegionDetail(*r, "endianness"), endian);
+    EXPECT_EQ(RegionDetail(*r, "version"), "2");
+    EXPECT_EQ(RegionDetail(*r, "crc"), "ok");
+    EXPECT_EQ(RegionDetail(*r, "pad"), pad);
     ExpectMatchesSource(*u, tmp_ / "src", out);
   }
   TempDir tmp_;
   int n_ = 0;  // numbers output directories
 };
 
-TEST_F(CramfsImageTest, LittleEndian) { Check(Make(""), "little", "<missing>"); }
-TEST_F(CramfsImageTest, BigEndian) { Check(Make("-N big"), "big", "<missing>"); }
+TEST_F(CramfsImageTest, LittleEndian) { Check(Make(""), "little", "<missing pad>"); }
+TEST_F(CramfsImageTest, BigEndian) { Check(Make("-N big"), "big", "<missing pad>"); }
 TEST_F(CramfsImageTest, PaddedLittleEndian) { Check(Make("-p"), "little", "512"); }
 TEST_F(CramfsImageTest, PaddedBigEndian) { Check(Make("-p -N big"), "big", "512"); }
 
 // -z stores all-zero blocks as holes (empty block ranges).
-TEST_F(CramfsImageTest, Holes) { Check(Make("-z"), "little", "<missing>"); }
+TEST_F(CramfsImageTest, Holes) { Check(Make("-z"), "little", "<missing pad>"); }
 
 // A directory whose listing is the root's: walked once, reported, no endless recursion.
 TEST_F(CramfsImageTest, DirectoryLoopIsCut) {
@@ -225,8 +149,8 @@ TEST_F(CramfsImageTest, DirectoryLoopIsCut) {
   auto u = UnpackMemory(img, "loop", Options(tmp_ / "out"));
   ASSERT_TRUE(u.has_value());
   EXPECT_FALSE(u->Clean());
-  EXPECT_NE(DiagText(*u).find("loop"), std::string::npos) << DiagText(*u);
-  size_t t = TreeIndex(*u, "cramfs");
+  EXPECT_NE(testing::Diagnostics(*u).find("loop"), std::string::npos) << testing::Diagnostics(*u);
+  size_t t = TreeOf(*u, "cramfs");
   ASSERT_NE(t, SIZE_MAX);
   EXPECT_NE(u->files.Find(t, "hello.txt"), nullptr);
   EXPECT_LT(u->files.EntriesOf(t).size(), 100u);
@@ -236,8 +160,8 @@ TEST_F(CramfsImageTest, InfoModeListsWithoutWriting) {
   std::string img = Make("");
   auto u = Unpack(img, UnpackOptions{});
   ASSERT_TRUE(u.has_value()) << u.error().ToString();
-  EXPECT_TRUE(u->Clean()) << DiagText(*u);
-  size_t t = TreeIndex(*u, "cramfs");
+  EXPECT_TRUE(u->Clean()) << testing::Diagnostics(*u);
+  size_t t = TreeOf(*u, "cramfs");
   ASSERT_NE(t, SIZE_MAX);
   const FileEntry* e = u->files.Find(t, "multi.bin");
   ASSERT_NE(e, nullptr);
@@ -255,11 +179,11 @@ TEST_F(CramfsImageTest, EmbeddedInAFlashDump) {
   std::string out = tmp_ / "out";
   auto u = UnpackMemory(dump, "dump", Options(out));
   ASSERT_TRUE(u.has_value());
-  const Region* r = FindChunk(u->layout, "cramfs");
+  const Region* r = FindRegion(u->layout, "cramfs");
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->offset, 4096u * 3 + 100 + 1024);
   EXPECT_EQ(r->size, img.size());
-  size_t t = TreeIndex(*u, "cramfs");
+  size_t t = TreeOf(*u, "cramfs");
   ASSERT_NE(t, SIZE_MAX);
   EXPECT_NE(u->files.Find(t, "dir/sub/deep/file.txt"), nullptr);
 }
@@ -269,11 +193,11 @@ TEST_F(CramfsImageTest, CrcMismatchIsAWarningOnly) {
   img[img.size() - 1] = static_cast<char>(img[img.size() - 1] ^ 0x40);  // inside file data
   auto u = UnpackMemory(img, "bad", UnpackOptions{});
   ASSERT_TRUE(u.has_value());
-  const Region* r = FindChunk(u->layout, "cramfs");
+  const Region* r = FindRegion(u->layout, "cramfs");
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(Detail(*r, "crc"), "mismatch");
+  EXPECT_EQ(RegionDetail(*r, "crc"), "mismatch");
   EXPECT_FALSE(u->Clean());
-  EXPECT_NE(TreeIndex(*u, "cramfs"), SIZE_MAX);
+  EXPECT_NE(TreeOf(*u, "cramfs"), SIZE_MAX);
 }
 
 TEST_F(CramfsImageTest, TruncatedImagesGiveDiagnostics) {
@@ -287,7 +211,7 @@ TEST_F(CramfsImageTest, TruncatedImagesGiveDiagnostics) {
           UnpackMemory(img.substr(0, len), "cut", Options(tmp_ / ("cut" + std::to_string(n_++))));
       ASSERT_TRUE(u.has_value());
       if (len < 76) continue;  // no whole superblock: not even recognised
-      const Region* r = FindChunk(u->layout, "cramfs");
+      const Region* r = FindRegion(u->layout, "cramfs");
       ASSERT_NE(r, nullptr);
       EXPECT_TRUE(r->truncated);
       EXPECT_FALSE(u->Clean());
@@ -314,7 +238,7 @@ TEST_F(CramfsImageTest, BitFlipsNeverCrashOrEscape) {
       auto u = UnpackMemory(data, "flip", Options(out));
       ASSERT_TRUE(u.has_value());
       // A flip in the magic or the signature leaves nothing to recognise (and nothing to say).
-      if (!u->Clean() || FindChunk(u->layout, "cramfs") == nullptr) ++diagnosed;
+      if (!u->Clean() || FindRegion(u->layout, "cramfs") == nullptr) ++diagnosed;
       for (const std::string& rel : testing::ListTree(out)) {
         struct stat st {};
         ASSERT_EQ(lstat((out + "/" + rel).c_str(), &st), 0);
@@ -373,8 +297,8 @@ TEST(CramfsTest, ExtendedBlockPointers) {
   std::string out = tmp / "out";
   auto u = UnpackMemory(img, "ext.cramfs", Options(out));
   ASSERT_TRUE(u.has_value());
-  EXPECT_TRUE(u->Clean()) << DiagText(*u);
-  size_t t = TreeIndex(*u, "cramfs");
+  EXPECT_TRUE(u->Clean()) << testing::Diagnostics(*u);
+  size_t t = TreeOf(*u, "cramfs");
   ASSERT_NE(t, SIZE_MAX);
   const FileEntry* e = u->files.Find(t, "f");
   ASSERT_NE(e, nullptr);
@@ -392,17 +316,17 @@ TEST(CramfsTest, RealEsp32XipImage) {
   std::string out = tmp / "out";
   auto u = Unpack(img, Options(out));
   ASSERT_TRUE(u.has_value()) << u.error().ToString();
-  EXPECT_TRUE(u->Clean()) << DiagText(*u);
-  const Region* r = FindChunk(u->layout, "cramfs");
+  EXPECT_TRUE(u->Clean()) << testing::Diagnostics(*u);
+  const Region* r = FindRegion(u->layout, "cramfs");
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->offset, 0u);
-  EXPECT_EQ(Detail(*r, "flags"), "0x803");
-  EXPECT_EQ(Detail(*r, "crc"), "ok");
-  size_t t = TreeIndex(*u, "cramfs");
+  EXPECT_EQ(RegionDetail(*r, "flags"), "0x803");
+  EXPECT_EQ(RegionDetail(*r, "crc"), "ok");
+  size_t t = TreeOf(*u, "cramfs");
   ASSERT_NE(t, SIZE_MAX);
   auto entries = u->files.EntriesOf(t);
   // The superblock counts 401 inodes: the root plus 400 entries under it.
-  EXPECT_EQ(Detail(*r, "files"), "401");
+  EXPECT_EQ(RegionDetail(*r, "files"), "401");
   EXPECT_EQ(entries.size(), 400u);
   for (const FileEntry* e : entries) {
     EXPECT_NE(e->state, EntryState::kTruncated) << e->tree_path;

@@ -87,6 +87,27 @@ inline const Region* FindRegion(const BlobLayout& layout, std::string_view forma
   return nullptr;
 }
 
+// The first chunk of `format` anywhere in the layout, depth first.
+inline const Region* FindRegionDeep(const BlobLayout& layout, std::string_view format) {
+  for (const Region& r : layout.regions) {
+    if (r.kind == Region::Kind::kChunk && r.format == format) return &r;
+    for (const BlobLayout& c : r.children)
+      if (const Region* f = FindRegionDeep(c, format)) return f;
+  }
+  return nullptr;
+}
+
+inline std::string RegionDetail(const Region& r, std::string_view key) {
+  return Detail(r.details, key);
+}
+
+// Default limits, writing the trees under `out`.
+inline UnpackOptions Options(const std::string& out) {
+  UnpackOptions o;
+  o.output_dir = out;
+  return o;
+}
+
 inline const BlobLayout* FindChildLayout(const Region& r, std::string_view name) {
   for (const BlobLayout& b : r.children)
     if (b.name == name) return &b;

@@ -24,6 +24,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "unpack/emit_util.h"
 #include "unpack/handler.h"
 #include "unpack/tree_sink.h"
 
@@ -308,19 +309,8 @@ class Walker {
     }
   }
 
-  Status Finish() {
-    if (problems_ == 0) return {};
-    std::string msg = first_problems_;
-    if (problems_ > kShownProblems)
-      msg += fmt::format(" (and {} more problems)", problems_ - kShownProblems);
-    return Fail(ErrorCode::kMalformed, msg, ctx_.base_offset);
-  }
-
-  // The first few problems are named in the diagnostic, the rest counted.
-  void Problem(const std::string& msg) {
-    if (problems_++ < kShownProblems)
-      first_problems_ += (first_problems_.empty() ? "" : "; ") + msg;
-  }
+  Status Finish() { return problems_.Finish(ctx_.base_offset); }
+  void Problem(const std::string& msg) { problems_.Add(msg); }
 
   const ExtractContext& ctx_;
   Bytes img_;
@@ -328,9 +318,7 @@ class Walker {
   std::unordered_set<uint64_t> seen_;
   std::unordered_map<uint64_t, std::string> by_header_;
   std::unordered_map<uint64_t, uint32_t> types_;  // header -> raw next word
-  uint64_t problems_ = 0;
-  std::string first_problems_;
-  static constexpr uint64_t kShownProblems = 4;
+  ProblemLog problems_;
 };
 
 Status Extract(const ExtractContext& ctx, TreeSink& sink) {

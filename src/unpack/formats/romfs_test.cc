@@ -22,18 +22,10 @@ using firmwarden::testing::Sh;
 using firmwarden::testing::TempDir;
 using firmwarden::testing::TreeOf;
 using testing::FindRegion;
+using testing::Options;
 using testing::PutU32;
+using testing::RegionDetail;
 using testing::Shell;
-
-UnpackOptions Options(const std::string& out) {
-  UnpackOptions o;
-  o.output_dir = out;
-  return o;
-}
-
-std::string RegionDetail(const Region& r, std::string_view key) {
-  return testing::Detail(r.details, key);
-}
 
 // What the kernel shows for a romfs entry: permissions from the type, plus 0111 when executable.
 uint32_t RomfsMode(const struct stat& st) {

@@ -1,7 +1,7 @@
-// Shared by the filesystem round-trip tests (romfs, UBIFS, YAFFS2): a source tree with every kind
-// of entry, and an entry-for-entry comparison of an unpacked tree with that source, metadata
-// included. What a format cannot store (owners, times, permission bits) is described by
-// `Expect`, so each test states its format's limits instead of skipping the check.
+// Shared by the filesystem round-trip tests (romfs, UBIFS, YAFFS2, cramfs, SquashFS 1.x-3.x): a
+// source tree with every kind of entry, and an entry-for-entry comparison of an unpacked tree with
+// that source, metadata included. What a format cannot store (owners, times, permission bits) is
+// described by `Expect`, so each test states its format's limits instead of skipping the check.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -66,9 +66,14 @@ struct Expect {
   std::function<uint32_t(const struct stat&)> mode = [](const struct stat& st) {
     return static_cast<uint32_t>(st.st_mode & 07777);
   };
-  bool owners = true;     // uid/gid kept (else: 0)
-  bool mtime = true;      // mtime kept (else: not compared)
-  bool hardlinks = true;  // a second name of an inode is a kHardlink entry (else: a copy)
+  bool owners = true;              // uid/gid kept (else: 0)
+  uint32_t uid_mask = 0xFFFFFFFF;  // with owners: the bits of the uid the format keeps
+  uint32_t gid_mask = 0xFFFFFFFF;  // and of the gid
+  bool mtime = true;               // mtime kept (else: not compared, unless zero_mtime)
+  bool zero_mtime = false;         // no times stored: every mtime is 0
+  bool hardlinks = true;           // a second name of an inode is a kHardlink entry (else: a copy)
+  bool symlink_size = false;       // a symlink's size is its target's length
+  bool hardlink_size = false;      // a hardlink's size is its file's
   size_t min_entries = 15;
 };
 
@@ -104,10 +109,12 @@ inline void ExpectTreeMatches(const Unpacked& u, size_t t, const std::string& sr
     const FileEntry& e = *found->second;
     ++compared;
     EXPECT_EQ(e.mode, x.mode(st)) << std::oct << e.mode;
-    EXPECT_EQ(e.uid, x.owners ? st.st_uid : 0u);
-    EXPECT_EQ(e.gid, x.owners ? st.st_gid : 0u);
+    EXPECT_EQ(e.uid, x.owners ? st.st_uid & x.uid_mask : 0u);
+    EXPECT_EQ(e.gid, x.owners ? st.st_gid & x.gid_mask : 0u);
     if (x.mtime) {
       EXPECT_EQ(e.mtime, st.st_mtime);
+    } else if (x.zero_mtime) {
+      EXPECT_EQ(e.mtime, 0);
     }
     EXPECT_NE(e.state, EntryState::kUnsafe);
     EXPECT_NE(e.state, EntryState::kTruncated);
@@ -117,6 +124,9 @@ inline void ExpectTreeMatches(const Unpacked& u, size_t t, const std::string& sr
       if (e.type == EntryType::kHardlink) {
         EXPECT_TRUE(x.hardlinks);
         EXPECT_GT(st.st_nlink, 1u);
+        if (x.hardlink_size) {
+          EXPECT_EQ(e.size, static_cast<uint64_t>(st.st_size));
+        }
         const FileEntry* target = u.files.Find(t, e.link_target);
         ASSERT_NE(target, nullptr) << e.link_target;
         EXPECT_EQ(target->type, EntryType::kFile);
@@ -142,6 +152,9 @@ inline void ExpectTreeMatches(const Unpacked& u, size_t t, const std::string& sr
       EXPECT_EQ(e.type, EntryType::kSymlink);
       std::string target = fs::read_symlink(it->path()).string();
       EXPECT_EQ(e.link_target, target);
+      if (x.symlink_size) {
+        EXPECT_EQ(e.size, target.size());
+      }
       if (!out.empty()) {
         EXPECT_EQ(fs::read_symlink(out + "/" + e.disk_path).string(), target);
       }

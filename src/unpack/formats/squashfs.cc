@@ -290,59 +290,21 @@ struct MemFile {
 };
 static_assert(std::is_standard_layout_v<MemFile>);
 
-// Decompress-only LZO1X compressor object around our own decoder.
-struct LzoCompressor {
+// Decompress-only compressor object around one of our own block decoders: LZO1X (our own
+// decoder) and LZMA. squashfs 4.0 "lzma" is LZMA-alone (a 13-byte header) in mksquashfs, but
+// vendor builds (sasquatch's raison d'être) write the 5 property bytes without a size, or no
+// header at all; DecodeLzmaBlock tries each framing per block, starting from `hint`.
+struct OwnCompressor {
+  // Decodes one block; returns its size, 0 when it does not fit, or an SQFS_ERROR_* code.
+  using DecodeFn = sqfs_s32 (*)(OwnCompressor& self, Bytes in, std::span<std::byte> out);
+
   sqfs_compressor_t base;
   sqfs_compressor_config_t config;
-
-  static LzoCompressor* Create(uint32_t block_size) {
-    auto* c = new (std::nothrow) LzoCompressor{};
-    if (c == nullptr) return nullptr;
-    c->base.base.destroy = &Destroy;
-    c->base.base.copy = &Copy;
-    c->base.get_configuration = &GetConfiguration;
-    c->base.write_options = &WriteOptions;
-    c->base.read_options = &ReadOptions;
-    c->base.do_block = &DoBlock;
-    c->config.id = SQFS_COMP_LZO;
-    c->config.flags = SQFS_COMP_FLAG_UNCOMPRESS;
-    c->config.block_size = block_size;
-    c->config.opt.lzo.algorithm = SQFS_LZO_DEFAULT_ALG;
-    return c;
-  }
-  static void Destroy(sqfs_object_t* obj) { delete reinterpret_cast<LzoCompressor*>(obj); }
-  static sqfs_object_t* Copy(const sqfs_object_t* obj) {
-    auto* c = new (std::nothrow) LzoCompressor(*reinterpret_cast<const LzoCompressor*>(obj));
-    return c == nullptr ? nullptr : &c->base.base;
-  }
-  static void GetConfiguration(const sqfs_compressor_t* cmp, sqfs_compressor_config_t* cfg) {
-    *cfg = reinterpret_cast<const LzoCompressor*>(cmp)->config;
-  }
-  static int WriteOptions(sqfs_compressor_t*, sqfs_file_t*) { return SQFS_ERROR_UNSUPPORTED; }
-  // The options (algorithm, level) only matter to a compressor; every LZO1X variant decodes
-  // with the same decoder.
-  static int ReadOptions(sqfs_compressor_t*, sqfs_file_t*) { return 0; }
-  static sqfs_s32 DoBlock(sqfs_compressor_t*, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out,
-                          sqfs_u32 outsize) {
-    if (outsize > static_cast<uint32_t>(INT32_MAX)) outsize = INT32_MAX;
-    auto n = Lzo1xDecompress(Bytes(reinterpret_cast<const std::byte*>(in), size),
-                             std::span<std::byte>(reinterpret_cast<std::byte*>(out), outsize));
-    if (!n) return n.error().code == ErrorCode::kLimit ? 0 : SQFS_ERROR_COMPRESSOR;
-    return static_cast<sqfs_s32>(*n);
-  }
-};
-static_assert(std::is_standard_layout_v<LzoCompressor>);
-
-// Decompress-only LZMA compressor object: squashfs 4.0 "lzma" is LZMA-alone (a 13-byte header)
-// in mksquashfs, but vendor builds (sasquatch's raison d'être) write the 5 property bytes
-// without a size, or no header at all. DecodeLzmaBlock tries each framing per block.
-struct LzmaCompressor {
-  sqfs_compressor_t base;
-  sqfs_compressor_config_t config;
+  DecodeFn decode;
   LzmaFraming hint;
 
-  static LzmaCompressor* Create(uint32_t block_size) {
-    auto* c = new (std::nothrow) LzmaCompressor{};
+  static OwnCompressor* Create(SQFS_COMPRESSOR id, uint32_t block_size, DecodeFn decode) {
+    auto* c = new (std::nothrow) OwnCompressor{};
     if (c == nullptr) return nullptr;
     c->base.base.destroy = &Destroy;
     c->base.base.copy = &Copy;
@@ -350,43 +312,55 @@ struct LzmaCompressor {
     c->base.write_options = &WriteOptions;
     c->base.read_options = &ReadOptions;
     c->base.do_block = &DoBlock;
-    c->config.id = SQFS_COMP_LZMA;
+    c->config.id = id;
     c->config.flags = SQFS_COMP_FLAG_UNCOMPRESS;
     c->config.block_size = block_size;
+    if (id == SQFS_COMP_LZO) c->config.opt.lzo.algorithm = SQFS_LZO_DEFAULT_ALG;
+    c->decode = decode;
     c->hint = LzmaFraming::kAlone;
     return c;
   }
-  static void Destroy(sqfs_object_t* obj) { delete reinterpret_cast<LzmaCompressor*>(obj); }
+  static void Destroy(sqfs_object_t* obj) { delete reinterpret_cast<OwnCompressor*>(obj); }
   static sqfs_object_t* Copy(const sqfs_object_t* obj) {
-    auto* c = new (std::nothrow) LzmaCompressor(*reinterpret_cast<const LzmaCompressor*>(obj));
+    auto* c = new (std::nothrow) OwnCompressor(*reinterpret_cast<const OwnCompressor*>(obj));
     return c == nullptr ? nullptr : &c->base.base;
   }
   static void GetConfiguration(const sqfs_compressor_t* cmp, sqfs_compressor_config_t* cfg) {
-    *cfg = reinterpret_cast<const LzmaCompressor*>(cmp)->config;
+    *cfg = reinterpret_cast<const OwnCompressor*>(cmp)->config;
   }
   static int WriteOptions(sqfs_compressor_t*, sqfs_file_t*) { return SQFS_ERROR_UNSUPPORTED; }
+  // The options (algorithm, level, dictionary) only matter to a compressor: every LZO1X variant
+  // decodes with the same decoder, and the LZMA properties travel with each block.
   static int ReadOptions(sqfs_compressor_t*, sqfs_file_t*) { return 0; }
   static sqfs_s32 DoBlock(sqfs_compressor_t* cmp, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out,
                           sqfs_u32 outsize) {
-    auto* self = reinterpret_cast<LzmaCompressor*>(cmp);
+    auto* self = reinterpret_cast<OwnCompressor*>(cmp);
     if (outsize > static_cast<uint32_t>(INT32_MAX)) outsize = INT32_MAX;
-    auto n = DecodeLzmaBlock(Bytes(reinterpret_cast<const std::byte*>(in), size),
-                             std::span<std::byte>(reinterpret_cast<std::byte*>(out), outsize), 0,
-                             &self->hint);
-    if (!n) return SQFS_ERROR_COMPRESSOR;
-    return static_cast<sqfs_s32>(*n);
+    return self->decode(*self, Bytes(reinterpret_cast<const std::byte*>(in), size),
+                        std::span<std::byte>(reinterpret_cast<std::byte*>(out), outsize));
   }
 };
-static_assert(std::is_standard_layout_v<LzmaCompressor>);
+static_assert(std::is_standard_layout_v<OwnCompressor>);
+
+sqfs_s32 DecodeLzoBlock(OwnCompressor&, Bytes in, std::span<std::byte> out) {
+  auto n = Lzo1xDecompress(in, out);
+  if (!n) return n.error().code == ErrorCode::kLimit ? 0 : SQFS_ERROR_COMPRESSOR;
+  return static_cast<sqfs_s32>(*n);
+}
+
+sqfs_s32 DecodeLzmaSquashfsBlock(OwnCompressor& self, Bytes in, std::span<std::byte> out) {
+  auto n = DecodeLzmaBlock(in, out, 0, &self.hint);
+  if (!n) return SQFS_ERROR_COMPRESSOR;
+  return static_cast<sqfs_s32>(*n);
+}
 
 Result<SqfsObject<sqfs_compressor_t>> MakeCompressor(const sqfs_super_t& super) {
-  if (super.compression_id == SQFS_COMP_LZMA) {
-    auto* c = LzmaCompressor::Create(super.block_size);
-    if (c == nullptr) return Fail(ErrorCode::kLimit, "out of memory");
-    return SqfsObject<sqfs_compressor_t>(&c->base);
-  }
-  if (super.compression_id == SQFS_COMP_LZO) {
-    auto* c = LzoCompressor::Create(super.block_size);
+  OwnCompressor::DecodeFn own = nullptr;
+  if (super.compression_id == SQFS_COMP_LZMA) own = &DecodeLzmaSquashfsBlock;
+  if (super.compression_id == SQFS_COMP_LZO) own = &DecodeLzoBlock;
+  if (own != nullptr) {
+    auto* c = OwnCompressor::Create(static_cast<SQFS_COMPRESSOR>(super.compression_id),
+                                    super.block_size, own);
     if (c == nullptr) return Fail(ErrorCode::kLimit, "out of memory");
     return SqfsObject<sqfs_compressor_t>(&c->base);
   }

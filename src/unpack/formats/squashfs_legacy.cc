@@ -539,25 +539,21 @@ class Walker {
     in.mode = static_cast<uint32_t>(Bits(h, 4, 12, e));
     in.mtime = s_.mkfs_time;
     size_t total = 0;  // the fixed part's size for this type
+    // uid and gid indexes: 8 bits each (1.x: 4), all ones meaning "same as uid".
+    const unsigned id_bits = s_.v1() ? 4 : 8;
+    in.uid_index = static_cast<uint32_t>(Bits(h, 16, id_bits, e));
+    in.gid_index = static_cast<uint32_t>(Bits(h, 16 + id_bits, id_bits, e));
+    in.gid_is_uid = in.gid_index == (1u << id_bits) - 1;
     if (s_.v3()) {
-      in.uid_index = static_cast<uint32_t>(Bits(h, 16, 8, e));
-      in.gid_index = static_cast<uint32_t>(Bits(h, 24, 8, e));
-      in.gid_is_uid = in.gid_index == 255;
       in.mtime = static_cast<uint32_t>(Bits(h, 32, 32, e));
       static constexpr size_t kSize3[] = {0, 28, 32, 18, 18, 18, 16, 16, 31, 40};
       if (type == 0 || type > 9) return fmt::format("unknown inode type {}", type);
       total = kSize3[type];
     } else if (!s_.v1()) {
-      in.uid_index = static_cast<uint32_t>(Bits(h, 16, 8, e));
-      in.gid_index = static_cast<uint32_t>(Bits(h, 24, 8, e));
-      in.gid_is_uid = in.gid_index == 255;
       static constexpr size_t kSize2[] = {0, 15, 24, 6, 6, 6, 4, 4, 18};
       if (type == 0 || type > 8) return fmt::format("unknown inode type {}", type);
       total = kSize2[type];
     } else {
-      in.uid_index = static_cast<uint32_t>(Bits(h, 16, 4, e));
-      in.gid_index = static_cast<uint32_t>(Bits(h, 20, 4, e));
-      in.gid_is_uid = in.gid_index == 15;
       static constexpr size_t kSize1[] = {4, 14, 15, 5, 5, 5};
       if (type > 5) return fmt::format("unknown inode type {}", type);
       total = kSize1[type];
@@ -575,43 +571,52 @@ class Walker {
     return meta_.Read(c, in.target.data(), n, s_.dir_table);
   }
 
-  std::string Decode3(unsigned type, const uint8_t* h, Cursor& c, Inode& in) {
+  // The three versions lay out each kind's fields in the same order, one after another; they
+  // differ in where the fields start, how wide some are and which are present. So each kind is
+  // decoded once, from its first bit position and its widths.
+  void DecodeDir(const uint8_t* h, unsigned at, unsigned size_bits, bool has_mtime,
+                 unsigned block_bits, Inode& in) const {
     const Endian e = s_.endian;
+    in.kind = Kind::kDir;
+    in.dir_size = Bits(h, at, size_bits, e);
+    at += size_bits;
+    in.dir_offset = static_cast<uint32_t>(Bits(h, at, 13, e));
+    at += 13;
+    if (has_mtime) {
+      in.mtime = static_cast<uint32_t>(Bits(h, at, 32, e));
+      at += 32;
+    }
+    in.dir_block = static_cast<uint32_t>(Bits(h, at, block_bits, e));
+  }
+
+  void DecodeFile(const uint8_t* h, const Cursor& c, unsigned at, bool has_mtime,
+                  unsigned start_bits, bool has_fragment, unsigned size_bits, Inode& in) const {
+    const Endian e = s_.endian;
+    in.kind = Kind::kFile;
+    if (has_mtime) {
+      in.mtime = static_cast<uint32_t>(Bits(h, at, 32, e));
+      at += 32;
+    }
+    in.start_block = Bits(h, at, start_bits, e);
+    at += start_bits;
+    if (has_fragment) {
+      in.fragment = Bits(h, at, 32, e);
+      in.frag_offset = static_cast<uint32_t>(Bits(h, at + 32, 32, e));
+      at += 64;
+    }
+    in.file_size = Bits(h, at, size_bits, e);
+    in.block_list = c;
+  }
+
+  // Symlinks, devices, fifos and sockets: their fields start at bit `at` in every version.
+  std::string DecodeOther(unsigned type, const uint8_t* h, unsigned at, Cursor& c, Inode& in) {
     switch (type) {
-      case 1:  // directory
-        in.kind = Kind::kDir;
-        in.dir_size = Bits(h, 128, 19, e);
-        in.dir_offset = static_cast<uint32_t>(Bits(h, 147, 13, e));
-        in.dir_block = static_cast<uint32_t>(Bits(h, 160, 32, e));
-        return "";
-      case 8:  // directory with an index (the index is for lookups; the walk does not need it)
-        in.kind = Kind::kDir;
-        in.dir_size = Bits(h, 128, 27, e);
-        in.dir_offset = static_cast<uint32_t>(Bits(h, 155, 13, e));
-        in.dir_block = static_cast<uint32_t>(Bits(h, 168, 32, e));
-        return "";
-      case 2:
-        in.kind = Kind::kFile;
-        in.start_block = Bits(h, 96, 64, e);
-        in.fragment = Bits(h, 160, 32, e);
-        in.frag_offset = static_cast<uint32_t>(Bits(h, 192, 32, e));
-        in.file_size = Bits(h, 224, 32, e);
-        in.block_list = c;
-        return "";
-      case 9:
-        in.kind = Kind::kFile;
-        in.start_block = Bits(h, 128, 64, e);
-        in.fragment = Bits(h, 192, 32, e);
-        in.frag_offset = static_cast<uint32_t>(Bits(h, 224, 32, e));
-        in.file_size = Bits(h, 256, 64, e);
-        in.block_list = c;
-        return "";
       case 3:
-        return ReadTarget(c, Bits(h, 128, 16, e), in);
+        return ReadTarget(c, Bits(h, at, 16, s_.endian), in);
       case 4:
       case 5:
         in.kind = type == 4 ? Kind::kBlockDev : Kind::kCharDev;
-        in.rdev = static_cast<uint32_t>(Bits(h, 128, 16, e));
+        in.rdev = static_cast<uint32_t>(Bits(h, at, 16, s_.endian));
         return "";
       case 6:
       case 7:
@@ -619,49 +624,42 @@ class Walker {
         return "";
     }
     return fmt::format("unknown inode type {}", type);
+  }
+
+  std::string Decode3(unsigned type, const uint8_t* h, Cursor& c, Inode& in) {
+    switch (type) {
+      case 1:  // directory
+        DecodeDir(h, 128, 19, false, 32, in);
+        return "";
+      case 8:  // directory with an index (the index is for lookups; the walk does not need it)
+        DecodeDir(h, 128, 27, false, 32, in);
+        return "";
+      case 2:
+        DecodeFile(h, c, 96, false, 64, true, 32, in);
+        return "";
+      case 9:
+        DecodeFile(h, c, 128, false, 64, true, 64, in);
+        return "";
+    }
+    return DecodeOther(type, h, 128, c, in);
   }
 
   std::string Decode2(unsigned type, const uint8_t* h, Cursor& c, Inode& in) {
-    const Endian e = s_.endian;
     switch (type) {
       case 1:
-        in.kind = Kind::kDir;
-        in.dir_size = Bits(h, 32, 19, e);
-        in.dir_offset = static_cast<uint32_t>(Bits(h, 51, 13, e));
-        in.mtime = static_cast<uint32_t>(Bits(h, 64, 32, e));
-        in.dir_block = static_cast<uint32_t>(Bits(h, 96, 24, e));
+        DecodeDir(h, 32, 19, true, 24, in);
         return "";
       case 8:
-        in.kind = Kind::kDir;
-        in.dir_size = Bits(h, 32, 27, e);
-        in.dir_offset = static_cast<uint32_t>(Bits(h, 59, 13, e));
-        in.mtime = static_cast<uint32_t>(Bits(h, 72, 32, e));
-        in.dir_block = static_cast<uint32_t>(Bits(h, 104, 24, e));
+        DecodeDir(h, 32, 27, true, 24, in);
         return "";
       case 2:
-        in.kind = Kind::kFile;
-        in.mtime = static_cast<uint32_t>(Bits(h, 32, 32, e));
-        in.start_block = Bits(h, 64, 32, e);
-        in.fragment = Bits(h, 96, 32, e);
-        in.frag_offset = static_cast<uint32_t>(Bits(h, 128, 32, e));
-        in.file_size = Bits(h, 160, 32, e);
-        in.block_list = c;
-        return "";
-      case 3:
-        return ReadTarget(c, Bits(h, 32, 16, e), in);
-      case 4:
-      case 5:
-        in.kind = type == 4 ? Kind::kBlockDev : Kind::kCharDev;
-        in.rdev = static_cast<uint32_t>(Bits(h, 32, 16, e));
-        return "";
-      case 6:
-      case 7:
-        in.kind = type == 6 ? Kind::kFifo : Kind::kSocket;
+        DecodeFile(h, c, 32, true, 32, true, 32, in);
         return "";
     }
-    return fmt::format("unknown inode type {}", type);
+    return DecodeOther(type, h, 32, c, in);
   }
 
+  // 1.x has no fifo/socket types 6 and 7 (ReadInode refuses types above 5): they are type 0.
   std::string Decode1(unsigned type, const uint8_t* h, Cursor& c, Inode& in) {
     const Endian e = s_.endian;
     switch (type) {
@@ -672,28 +670,13 @@ class Walker {
         return "";
       }
       case 1:
-        in.kind = Kind::kDir;
-        in.dir_size = Bits(h, 24, 19, e);
-        in.dir_offset = static_cast<uint32_t>(Bits(h, 43, 13, e));
-        in.mtime = static_cast<uint32_t>(Bits(h, 56, 32, e));
-        in.dir_block = static_cast<uint32_t>(Bits(h, 88, 24, e));
+        DecodeDir(h, 24, 19, true, 24, in);
         return "";
       case 2:
-        in.kind = Kind::kFile;
-        in.mtime = static_cast<uint32_t>(Bits(h, 24, 32, e));
-        in.start_block = Bits(h, 56, 32, e);
-        in.file_size = Bits(h, 88, 32, e);
-        in.block_list = c;
-        return "";
-      case 3:
-        return ReadTarget(c, Bits(h, 24, 16, e), in);
-      case 4:
-      case 5:
-        in.kind = type == 4 ? Kind::kBlockDev : Kind::kCharDev;
-        in.rdev = static_cast<uint32_t>(Bits(h, 24, 16, e));
+        DecodeFile(h, c, 24, true, 32, false, 32, in);
         return "";
     }
-    return fmt::format("unknown inode type {}", type);
+    return DecodeOther(type, h, 24, c, in);
   }
 
   // Reads a directory's listing into `out`.

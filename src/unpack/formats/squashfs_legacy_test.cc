@@ -22,6 +22,8 @@
 
 #include "firmwarden/unpack.h"
 #include "test_util.h"
+#include "unpack/formats/handler_test_util.h"
+#include "unpack/formats/roundtrip_test_util.h"
 
 namespace firmwarden {
 namespace {
@@ -29,6 +31,8 @@ namespace {
 namespace fs = std::filesystem;
 using testing::ReadFile;
 using testing::TempDir;
+using testing::TreeOf;
+using unpack::testing::RegionDetail;
 
 // ---- a small squashfs 3.0 writer --------------------------------------------------------------
 
@@ -431,85 +435,16 @@ bool BuildTree(const std::string& root) {
   return true;
 }
 
-const Region* FindChunk(const BlobLayout& b, std::string_view format) {
-  for (const Region& r : b.regions) {
-    if (r.kind == Region::Kind::kChunk && r.format == format) return &r;
-    for (const BlobLayout& c : r.children)
-      if (const Region* f = FindChunk(c, format)) return f;
-  }
-  return nullptr;
-}
-
-std::string Detail(const Region& r, std::string_view key) {
-  for (const KeyValue& kv : r.details)
-    if (kv.key == key) return kv.value;
-  return "<missing>";
-}
-
-std::string DiagText(const Unpacked& u) {
-  std::string s;
-  for (const Diagnostic& d : u.diagnostics) s += d.where + ": " + d.message + "\n";
-  return s;
-}
-
-size_t TreeIndex(const Unpacked& u, std::string_view format) {
-  for (size_t i = 0; i < u.files.trees().size(); ++i)
-    if (u.files.trees()[i].format == format) return i;
-  return SIZE_MAX;
-}
-
 void ExpectMatchesSource(const Unpacked& u, const std::string& src, const std::string& out) {
-  size_t t = TreeIndex(u, "squashfs_legacy");
-  ASSERT_NE(t, SIZE_MAX);
-  std::map<std::string, const FileEntry*> entries;
-  for (const FileEntry* e : u.files.EntriesOf(t)) entries[e->tree_path] = e;
-  std::map<std::pair<dev_t, ino_t>, std::string> first_name;
-  size_t compared = 0;
-  std::vector<fs::path> paths;
-  for (auto it = fs::recursive_directory_iterator(src); it != fs::end(it); ++it)
-    paths.push_back(it->path());
-  for (const fs::path& p : paths) {
-    std::string rel = p.lexically_relative(src).string();
-    SCOPED_TRACE(rel);
-    struct stat st {};
-    ASSERT_EQ(lstat(p.c_str(), &st), 0);
-    auto found = entries.find(rel);
-    ASSERT_NE(found, entries.end()) << "missing from the tree";
-    const FileEntry& e = *found->second;
-    ++compared;
-    EXPECT_EQ(e.mode, st.st_mode & 07777);
-    EXPECT_EQ(e.uid, st.st_uid);
-    EXPECT_EQ(e.gid, st.st_gid);
-    EXPECT_EQ(e.mtime, st.st_mtime);
-    EXPECT_NE(e.state, EntryState::kTruncated);
-    if (S_ISDIR(st.st_mode)) {
-      EXPECT_EQ(e.type, EntryType::kDir);
-    } else if (S_ISREG(st.st_mode)) {
-      EXPECT_EQ(e.size, static_cast<uint64_t>(st.st_size));
-      if (e.type == EntryType::kHardlink) {
-        EXPECT_GT(st.st_nlink, 1u);
-        continue;
-      }
-      EXPECT_EQ(e.type, EntryType::kFile);
-      ASSERT_FALSE(e.disk_path.empty());
-      EXPECT_EQ(testing::Sha256Hex(ReadFile(out + "/" + e.disk_path)),
-                testing::Sha256Hex(ReadFile(p)));
-    } else if (S_ISLNK(st.st_mode)) {
-      EXPECT_EQ(e.type, EntryType::kSymlink);
-      EXPECT_EQ(e.link_target, fs::read_symlink(p).string());
-    } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-      EXPECT_EQ(e.type, S_ISCHR(st.st_mode) ? EntryType::kCharDev : EntryType::kBlockDev);
-      EXPECT_EQ(e.rdev_major, major(st.st_rdev));
-      EXPECT_EQ(e.rdev_minor, minor(st.st_rdev));
-    } else if (S_ISFIFO(st.st_mode)) {
-      EXPECT_EQ(e.type, EntryType::kFifo);
-    }
-  }
-  EXPECT_GT(compared, 300u);
-  EXPECT_EQ(entries.size(), compared) << "extra entries in the tree";
+  testing::Expect x;
+  x.hardlink_size = true;
+  x.min_entries = 301;
+  const size_t t = TreeOf(u, "squashfs_legacy");
+  testing::ExpectTreeMatches(u, t, src, out, x);
+  if (::testing::Test::HasFatalFailure()) return;
   // Exactly one of the two hardlinked names is the file, the other links to it.
-  const FileEntry* a = entries["etc/passwd"];
-  const FileEntry* b = entries["etc/passwd.hard"];
+  const FileEntry* a = u.files.Find(t, "etc/passwd");
+  const FileEntry* b = u.files.Find(t, "etc/passwd.hard");
   ASSERT_TRUE(a && b);
   EXPECT_EQ((a->type == EntryType::kHardlink) + (b->type == EntryType::kHardlink), 1);
 }
@@ -534,15 +469,15 @@ TEST_P(WriterTest, RoundTripsEntryForEntry) {
   uo.output_dir = out;
   auto u = UnpackMemory(image, "fw.bin", uo);
   ASSERT_TRUE(u.has_value()) << u.error().ToString();
-  EXPECT_TRUE(u->Clean()) << DiagText(*u);
-  const Region* r = FindChunk(u->layout, "squashfs_legacy");
-  ASSERT_NE(r, nullptr) << DiagText(*u);
+  EXPECT_TRUE(u->Clean()) << testing::Diagnostics(*u);
+  const Region* r = unpack::testing::FindRegionDeep(u->layout, "squashfs_legacy");
+  ASSERT_NE(r, nullptr) << testing::Diagnostics(*u);
   EXPECT_EQ(r->offset, 1000u);
-  EXPECT_EQ(Detail(*r, "version"), "3.0");
-  EXPECT_EQ(Detail(*r, "endianness"), o.big_endian ? "big" : "little");
-  EXPECT_EQ(Detail(*r, "inodes"), std::to_string(w.inodes));
+  EXPECT_EQ(RegionDetail(*r, "version"), "3.0");
+  EXPECT_EQ(RegionDetail(*r, "endianness"), o.big_endian ? "big" : "little");
+  EXPECT_EQ(RegionDetail(*r, "inodes"), std::to_string(w.inodes));
   const char* comp[] = {"gzip", "lzma-alone", "lzma-props", "lzma-headerless"};
-  EXPECT_EQ(Detail(*r, "compression"), comp[static_cast<int>(o.comp)]);
+  EXPECT_EQ(RegionDetail(*r, "compression"), comp[static_cast<int>(o.comp)]);
   ExpectMatchesSource(*u, tmp_ / "src", out);
   // Fuzzing seeds, on request (see fuzz/squashfs_legacy_fuzzer.cc).
   if (const char* seeds = std::getenv("FIRMWARDEN_SQFS_LEGACY_SEEDS")) {
@@ -616,14 +551,15 @@ TEST_F(HostileTest, EveryTruncationIsDiagnosed) {
       o.limits.max_seconds = 20;
       auto u = UnpackMemory(img, "cut", o);
       ASSERT_TRUE(u.has_value());
-      const Region* r = FindChunk(u->layout, "squashfs_legacy");
+      const Region* r = unpack::testing::FindRegionDeep(u->layout, "squashfs_legacy");
       if (r != nullptr) {
         EXPECT_TRUE(r->truncated || !u->Clean() || r->size <= cut);
       }
       if (cut % 97 == 0) {
         std::string out = Out();
         Unpacked x = Extract(img, out);
-        if (const Region* xr = FindChunk(x.layout, "squashfs_legacy"); xr && xr->truncated) {
+        if (const Region* xr = unpack::testing::FindRegionDeep(x.layout, "squashfs_legacy");
+            xr && xr->truncated) {
           EXPECT_FALSE(x.Clean());
         }
         fs::remove_all(out);
@@ -680,7 +616,7 @@ TEST_F(HostileTest, CraftedHeadersAreRejectedWithADiagnostic) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
     Unpacked u = Extract(c.image, Out());
-    const Region* r = FindChunk(u.layout, "squashfs_legacy");
+    const Region* r = unpack::testing::FindRegionDeep(u.layout, "squashfs_legacy");
     if (r == nullptr) continue;  // rejected outright: the bytes are a gap
     // Accepted (a harmless field): then it still unpacks, or says why not.
     EXPECT_TRUE(u.Clean() || !u.diagnostics.empty());
@@ -691,7 +627,7 @@ TEST_F(HostileTest, CraftedHeadersAreRejectedWithADiagnostic) {
     UnpackOptions o;
     auto u = UnpackMemory(cases[i].image, "x", o);
     ASSERT_TRUE(u.has_value());
-    EXPECT_EQ(FindChunk(u->layout, "squashfs_legacy"), nullptr);
+    EXPECT_EQ(unpack::testing::FindRegionDeep(u->layout, "squashfs_legacy"), nullptr);
   }
 }
 
@@ -708,8 +644,8 @@ TEST_F(HostileTest, DirectoryLoopIsCut) {
   EXPECT_FALSE(u.Clean());
   bool loop = false;
   for (const Diagnostic& d : u.diagnostics) loop |= d.message.find("loop") != std::string::npos;
-  EXPECT_TRUE(loop) << DiagText(u);
-  size_t t = TreeIndex(u, "squashfs_legacy");
+  EXPECT_TRUE(loop) << testing::Diagnostics(u);
+  size_t t = TreeOf(u, "squashfs_legacy");
   ASSERT_NE(t, SIZE_MAX);
   EXPECT_NE(u.files.Find(t, "top"), nullptr);
   EXPECT_NE(u.files.Find(t, "a/small"), nullptr);
@@ -727,7 +663,7 @@ TEST_F(HostileTest, HostileNamesAreSkipped) {
   Unpacked u = Extract(img, out);
   EXPECT_FALSE(u.Clean());
   EXPECT_FALSE(fs::exists(tmp_ / "xy"));
-  size_t t = TreeIndex(u, "squashfs_legacy");
+  size_t t = TreeOf(u, "squashfs_legacy");
   ASSERT_NE(t, SIZE_MAX);
   EXPECT_NE(u.files.Find(t, "a/b/file"), nullptr);
 }
@@ -759,13 +695,13 @@ TEST_P(RealLegacyTest, UnpacksToTheRootFilesystem) {
   o.output_dir = out;
   auto r = Unpack(path, o);
   ASSERT_TRUE(r) << r.error().message;
-  const Region* sq = FindChunk(r->layout, e.format);
-  ASSERT_NE(sq, nullptr) << DiagText(*r);
+  const Region* sq = unpack::testing::FindRegionDeep(r->layout, e.format);
+  ASSERT_NE(sq, nullptr) << testing::Diagnostics(*r);
   EXPECT_EQ(sq->offset, e.offset);
-  EXPECT_EQ(Detail(*sq, "inodes"), std::to_string(e.inodes));
-  EXPECT_EQ(Detail(*sq, "version"), e.version);
+  EXPECT_EQ(RegionDetail(*sq, "inodes"), std::to_string(e.inodes));
+  EXPECT_EQ(RegionDetail(*sq, "version"), e.version);
   if (std::string_view(e.format) == "squashfs_legacy") {
-    EXPECT_EQ(Detail(*sq, "endianness"), e.endianness);
+    EXPECT_EQ(RegionDetail(*sq, "endianness"), e.endianness);
   }
   ASSERT_TRUE(sq->tree.has_value());
   const Tree& tree = r->files.trees()[*sq->tree];

@@ -26,12 +26,14 @@
 #include <array>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "unpack/emit_util.h"
 #include "unpack/handler.h"
 #include "unpack/lzo1x.h"
 #include "unpack/tree_sink.h"
@@ -416,54 +418,40 @@ class Reader {
 
   Status WalkTree() {
     if (inodes_.find(kRootIno) == inodes_.end()) Problem("the root inode is missing");
-    struct Dir {
-      uint64_t inum;
-      std::string path;
-      size_t depth;
-    };
-    std::vector<Dir> stack{{kRootIno, "", 0}};
+    using Descend = std::optional<uint64_t>;  // the directory inode to walk into
     std::unordered_set<uint64_t> dirs_seen{kRootIno};
-    while (!stack.empty()) {
-      Dir d = std::move(stack.back());
-      stack.pop_back();
-      if (ctx_.budget.TimeUp())
-        return Fail(ErrorCode::kLimit, "time limit reached (--max-seconds)");
-      auto it = dents_.find(d.inum);
-      if (it == dents_.end()) continue;
-      std::vector<Dent>& list = it->second;
-      std::sort(list.begin(), list.end(),
-                [](const Dent& a, const Dent& b) { return a.name < b.name; });
-      std::vector<Dir> children;
-      for (const Dent& e : list) {
-        if (e.name.empty() || e.name == "." || e.name == ".." ||
-            e.name.find('/') != std::string::npos || e.name.find('\0') != std::string::npos) {
+    return WalkDirs(
+        ctx_.budget, kRootIno, kMaxDepth,
+        [&](uint64_t inum) -> std::vector<Dent>* {
+          auto it = dents_.find(inum);
+          return it == dents_.end() ? nullptr : &it->second;
+        },
+        [](const Dent& e) -> const std::string& { return e.name; },
+        [&](const Dent& e) {
           Problem(fmt::format("entry at {:#x} has an invalid name", e.offset));
-          continue;
-        }
-        std::string path = d.path.empty() ? e.name : d.path + "/" + e.name;
-        auto in = inodes_.find(e.inum);
-        if (in == inodes_.end()) {
-          Problem(fmt::format("\"{}\": inode {} is missing", path, e.inum));
-          continue;
-        }
-        if ((in->second.mode & 0170000) == 0040000) {
-          if (!dirs_seen.insert(e.inum).second) {
-            Problem(
-                fmt::format("\"{}\": directory inode {} is linked twice (a loop)", path, e.inum));
-            continue;
+        },
+        [&](const Dent& e, const std::string& path) -> Result<Descend> {
+          auto in = inodes_.find(e.inum);
+          if (in == inodes_.end()) {
+            Problem(fmt::format("\"{}\": inode {} is missing", path, e.inum));
+            return Descend();
           }
-          if (auto st = sink_.Add(Base(path, e.inum, in->second, EntryType::kDir)); !st) return st;
-          if (d.depth + 1 >= kMaxDepth)
-            Problem(fmt::format("\"{}\" is nested deeper than {} levels", path, kMaxDepth));
-          else
-            children.push_back({e.inum, path, d.depth + 1});
-          continue;
-        }
-        if (auto st = Emit(path, e.inum, in->second); !st) return st;
-      }
-      for (auto c = children.rbegin(); c != children.rend(); ++c) stack.push_back(*c);
-    }
-    return {};
+          if ((in->second.mode & 0170000) == 0040000) {
+            if (!dirs_seen.insert(e.inum).second) {
+              Problem(
+                  fmt::format("\"{}\": directory inode {} is linked twice (a loop)", path, e.inum));
+              return Descend();
+            }
+            if (auto st = sink_.Add(Base(path, e.inum, in->second, EntryType::kDir)); !st)
+              return std::unexpected(st.error());
+            return Descend(e.inum);
+          }
+          if (auto st = Emit(path, e.inum, in->second); !st) return std::unexpected(st.error());
+          return Descend();
+        },
+        [&](const std::string& path) {
+          Problem(fmt::format("\"{}\" is nested deeper than {} levels", path, kMaxDepth));
+        });
   }
 
   FileEntry Base(const std::string& path, uint64_t inum, const Inode& in, EntryType type) {
@@ -626,7 +614,6 @@ class Reader {
     std::stable_sort(nodes.begin(), nodes.end(), [](const DataNode& a, const DataNode& b) {
       return a.block < b.block || (a.block == b.block && SqnumOf(a.node) > SqnumOf(b.node));
     });
-    static const std::array<std::byte, kBlockSize> kZeros{};
     uint64_t written = 0;
     uint32_t prev = UINT32_MAX;
     for (const DataNode& dn : nodes) {
@@ -638,10 +625,9 @@ class Reader {
         (void)(*out)->Close(true);
         return Fail(ErrorCode::kLimit, "time limit reached (--max-seconds)");
       }
-      while (written < at) {  // a hole
-        size_t n = std::min<uint64_t>(kBlockSize, at - written);
-        if (auto st = (*out)->Write(Bytes(kZeros.data(), n)); !st) return st;
-        written += n;
+      if (written < at) {  // a hole
+        if (auto st = WriteZeros(**out, at - written, kBlockSize); !st) return st;
+        written = at;
       }
       std::string why;
       auto n = Block(dn, block_, &why);
@@ -656,26 +642,12 @@ class Reader {
       if (auto st = (*out)->Write(Bytes(block_.data(), len)); !st) return st;
       written = at + len;
     }
-    while (written < size) {
-      size_t n = std::min<uint64_t>(kBlockSize, size - written);
-      if (auto st = (*out)->Write(Bytes(kZeros.data(), n)); !st) return st;
-      written += n;
-    }
+    if (auto st = WriteZeros(**out, size - written, kBlockSize); !st) return st;
     return (*out)->Close(truncated);
   }
 
-  Status Finish() {
-    if (problems_ == 0) return {};
-    std::string msg = first_problems_;
-    if (problems_ > kShownProblems)
-      msg += fmt::format(" (and {} more problems)", problems_ - kShownProblems);
-    return Fail(ErrorCode::kMalformed, msg, ctx_.base_offset);
-  }
-  // The first few problems are named in the diagnostic, the rest counted.
-  void Problem(const std::string& msg) {
-    if (problems_++ < kShownProblems)
-      first_problems_ += (first_problems_.empty() ? "" : "; ") + msg;
-  }
+  Status Finish() { return problems_.Finish(ctx_.base_offset); }
+  void Problem(const std::string& msg) { problems_.Add(msg); }
 
   const ExtractContext& ctx_;
   Bytes img_;
@@ -690,9 +662,7 @@ class Reader {
   z_stream zs_{};
   bool zs_ok_ = false;
   ZSTD_DCtx* zstd_ = nullptr;
-  uint64_t problems_ = 0;
-  std::string first_problems_;
-  static constexpr uint64_t kShownProblems = 4;
+  ProblemLog problems_;
 };
 
 Status Extract(const ExtractContext& ctx, TreeSink& sink) {

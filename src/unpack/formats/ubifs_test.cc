@@ -22,17 +22,9 @@ using firmwarden::testing::Sh;
 using firmwarden::testing::TempDir;
 using firmwarden::testing::TreeOf;
 using testing::FindRegion;
+using testing::Options;
+using testing::RegionDetail;
 using testing::Shell;
-
-UnpackOptions Options(const std::string& out) {
-  UnpackOptions o;
-  o.output_dir = out;
-  return o;
-}
-
-std::string RegionDetail(const Region& r, std::string_view key) {
-  return testing::Detail(r.details, key);
-}
 
 // Every chunk of `format` anywhere in the layout, depth first.
 void CollectRegions(const BlobLayout& b, std::string_view format, std::vector<const Region*>* out) {

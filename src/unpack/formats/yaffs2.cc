@@ -22,12 +22,14 @@
 #include <array>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "unpack/emit_util.h"
 #include "unpack/handler.h"
 #include "unpack/tree_sink.h"
 
@@ -406,50 +408,36 @@ class Builder {
       if (o.h.parent == kUnlinked || o.h.parent == kDeleted) continue;
       children[o.h.parent].push_back(&o);
     }
-    struct Dir {
-      uint32_t id;
-      std::string path;
-      size_t depth;
-    };
-    std::vector<Dir> stack{{kRoot, "", 0}};
+    using Descend = std::optional<uint32_t>;  // the directory object to walk into
     std::unordered_set<uint32_t> dirs{kRoot};
     std::vector<std::pair<const Object*, std::string>> links;
-    while (!stack.empty()) {
-      Dir dir = std::move(stack.back());
-      stack.pop_back();
-      if (ctx_.budget.TimeUp())
-        return Fail(ErrorCode::kLimit, "time limit reached (--max-seconds)");
-      auto it = children.find(dir.id);
-      if (it == children.end()) continue;
-      std::vector<const Object*>& list = it->second;
-      std::sort(list.begin(), list.end(),
-                [](const Object* a, const Object* b) { return a->h.name < b->h.name; });
-      std::vector<Dir> sub;
-      for (const Object* o : list) {
-        const std::string& name = o->h.name;
-        if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
-          Problem(fmt::format("object {} has an invalid name", o->id));
-          continue;
-        }
-        std::string path = dir.path.empty() ? name : dir.path + "/" + name;
-        path_[o->id] = path;
-        if (o->h.type == kDir) {
-          if (!dirs.insert(o->id).second) continue;
-          if (auto st = sink_.Add(Base(*o, path, EntryType::kDir)); !st) return st;
-          if (dir.depth + 1 < kMaxDepth)
-            sub.push_back({o->id, path, dir.depth + 1});
-          else
-            Problem(fmt::format("\"{}\" nested deeper than {} levels", path, kMaxDepth));
-          continue;
-        }
-        if (o->h.type == kHardlink) {
-          links.emplace_back(o, path);
-          continue;
-        }
-        if (auto st = Emit(*o, path); !st) return st;
-      }
-      for (auto c = sub.rbegin(); c != sub.rend(); ++c) stack.push_back(*c);
-    }
+    auto walked = WalkDirs(
+        ctx_.budget, kRoot, kMaxDepth,
+        [&](uint32_t id) -> std::vector<const Object*>* {
+          auto it = children.find(id);
+          return it == children.end() ? nullptr : &it->second;
+        },
+        [](const Object* o) -> const std::string& { return o->h.name; },
+        [&](const Object* o) { Problem(fmt::format("object {} has an invalid name", o->id)); },
+        [&](const Object* o, const std::string& path) -> Result<Descend> {
+          path_[o->id] = path;
+          if (o->h.type == kDir) {
+            if (!dirs.insert(o->id).second) return Descend();
+            if (auto st = sink_.Add(Base(*o, path, EntryType::kDir)); !st)
+              return std::unexpected(st.error());
+            return Descend(o->id);
+          }
+          if (o->h.type == kHardlink) {
+            links.emplace_back(o, path);
+            return Descend();
+          }
+          if (auto st = Emit(*o, path); !st) return std::unexpected(st.error());
+          return Descend();
+        },
+        [&](const std::string& path) {
+          Problem(fmt::format("\"{}\" nested deeper than {} levels", path, kMaxDepth));
+        });
+    if (!walked) return walked;
     for (const auto& [o, path] : links) {
       auto target = path_.find(o->h.equiv);
       auto obj = img_.objects.find(o->h.equiv);
@@ -534,18 +522,16 @@ class Builder {
     if (*out == nullptr) return {};
     if (sink_.dry_run() || size == 0) return (*out)->Close();
     const Layout& l = img_.layout;
-    static const std::vector<std::byte> kZeros(16384);
     uint64_t written = 0;
     for (const auto& [id, c] : o.data) {
       uint64_t at = uint64_t{id - 1} * l.page;
       if (at >= size) break;
-      while (written < at) {  // a missing chunk reads as zeros
+      if (written < at) {  // a missing chunk reads as zeros
         if (!truncated)
           Problem(fmt::format("\"{}\": chunk {} is missing", path, written / l.page + 1));
         truncated = true;
-        size_t n = std::min<uint64_t>(l.page, at - written);
-        if (auto st = (*out)->Write(Bytes(kZeros.data(), n)); !st) return st;
-        written += n;
+        if (auto st = WriteZeros(**out, at - written, l.page); !st) return st;
+        written = at;
       }
       size_t n = std::min<uint64_t>({c.tags.bytes, l.page, size - at});
       if (auto st = (*out)->Write(d_.subspan(c.index * l.stride(), n)); !st) return st;
@@ -554,36 +540,20 @@ class Builder {
     if (written < size) {
       Problem(fmt::format("\"{}\": {} of {} bytes present", path, written, size));
       truncated = true;
-      while (written < size) {
-        size_t n = std::min<uint64_t>(l.page, size - written);
-        if (auto st = (*out)->Write(Bytes(kZeros.data(), n)); !st) return st;
-        written += n;
-      }
+      if (auto st = WriteZeros(**out, size - written, l.page); !st) return st;
     }
     return (*out)->Close(truncated);
   }
 
-  Status Finish() {
-    if (problems_ == 0) return {};
-    std::string msg = first_problems_;
-    if (problems_ > kShownProblems)
-      msg += fmt::format(" (and {} more problems)", problems_ - kShownProblems);
-    return Fail(ErrorCode::kMalformed, msg, ctx_.base_offset);
-  }
-  // The first few problems are named in the diagnostic, the rest counted.
-  void Problem(const std::string& msg) {
-    if (problems_++ < kShownProblems)
-      first_problems_ += (first_problems_.empty() ? "" : "; ") + msg;
-  }
+  Status Finish() { return problems_.Finish(ctx_.base_offset); }
+  void Problem(const std::string& msg) { problems_.Add(msg); }
 
   const ExtractContext& ctx_;
   Bytes d_;
   TreeSink& sink_;
   Image& img_;
   std::unordered_map<uint32_t, std::string> path_;
-  uint64_t problems_ = 0;
-  std::string first_problems_;
-  static constexpr uint64_t kShownProblems = 4;
+  ProblemLog problems_;
 };
 
 Status Extract(const ExtractContext& ctx, TreeSink& sink) {

@@ -32,18 +32,10 @@ using firmwarden::testing::Sh;
 using firmwarden::testing::TempDir;
 using firmwarden::testing::TreeOf;
 using testing::FindRegion;
+using testing::Options;
 using testing::PutU32;
+using testing::RegionDetail;
 using testing::Shell;
-
-UnpackOptions Options(const std::string& out) {
-  UnpackOptions o;
-  o.output_dir = out;
-  return o;
-}
-
-std::string RegionDetail(const Region& r, std::string_view key) {
-  return testing::Detail(r.details, key);
-}
 
 // A YAFFS2 image writer in the style of mkyaffs2image: objects in directory order, each header
 // followed by its file's data chunks, ids counting up from 0x101, one block sequence number per
