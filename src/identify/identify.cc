@@ -563,7 +563,10 @@ void AttachFiles(const facts::DeviceModel& model, std::vector<Component>& compon
   for (Component& c : components) {
     std::vector<const std::string*> wanted;
     if (!c.main_file.empty()) wanted.push_back(&c.main_file);
-    for (const ComponentEvidence& e : c.evidence) wanted.push_back(&e.path);
+    for (const ComponentEvidence& e : c.evidence)
+      // A package database lists every package: it is evidence of each, but no package's file.
+      if (e.source != "dpkg-status" && e.source != "opkg-status" && e.source != "apk-installed")
+        wanted.push_back(&e.path);
     for (const std::string& f : c.files) wanted.push_back(&f);
     std::set<std::string> seen;
     for (const std::string* p : wanted) {

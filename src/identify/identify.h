@@ -72,7 +72,8 @@ inline constexpr uint64_t kMaxEvidenceFileBytes = 256ULL << 20;  // larger files
 // Fills each component's evidence_files (see firmwarden/component.h) and its sha256 (of
 // main_file) from one SHA-1 + SHA-256 pass per distinct file: a file shared by several components
 // is read and hashed once. Only regular files (and hardlinks to them) of the root file system are
-// taken; symlinks, directories and layout paths of blobs are not files of the device. Components
+// taken; symlinks, directories and layout paths of blobs are not files of the device, and the
+// shared package databases (dpkg and opkg status, apk installed) belong to no package. Components
 // are visited in order and each one's files in priority order (main file, evidence paths, owned
 // files), so the caps cut deterministically. Run after MergeComponents.
 void AttachFiles(const facts::DeviceModel& model, std::vector<Component>& components);
