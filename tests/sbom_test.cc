@@ -328,6 +328,114 @@ TEST_P(SbomFixtureTest, BothFormatsValidateAndAreDeterministic) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, SbomFixtureTest,
                          ::testing::Values("debian", "openwrt", "alpine", "buildroot"));
 
+// The SPDX "files": each evidence file once, with SHA-1 and SHA-256 as coreutils computes them from
+// the bytes in the tar; every relationship points at an element of the document.
+struct EvidenceFileCase {
+  const char* spec;
+  const char* component;  // name of the package that must CONTAIN the file
+  const char* path;       // device path, without the leading '/'
+};
+
+class SpdxFilesTest : public ::testing::TestWithParam<EvidenceFileCase> {};
+
+TEST_P(SpdxFilesTest, EvidenceFilesCarryTheirHashesAndAreContained) {
+  const EvidenceFileCase& p = GetParam();
+  t::TempDir d;
+  std::string img = Pack(p.spec, d);
+  Env env = Env::Fixed(1700000000);
+  ScanResult r = Identify(img, &env);
+  std::string doc = sbom::Spdx(r);
+  json s = json::parse(doc);
+  ASSERT_TRUE(s.contains("files")) << doc.substr(0, 2000);
+
+  std::string listing;
+  ASSERT_EQ(t::Run("tar -tf " + t::Sh(img), &listing), 0);
+  std::string member;
+  for (std::string_view l : facts::Lines(listing))
+    if (l == p.path || l == "./" + std::string(p.path) || l == "/" + std::string(p.path))
+      member = std::string(l);
+  ASSERT_FALSE(member.empty()) << listing;
+  std::string sha1, sha256;
+  ASSERT_EQ(
+      t::Run("tar -xOf " + t::Sh(img) + " " + t::Sh(member) + " 2>/dev/null | sha1sum", &sha1), 0);
+  ASSERT_EQ(
+      t::Run("tar -xOf " + t::Sh(img) + " " + t::Sh(member) + " 2>/dev/null | sha256sum", &sha256),
+      0);
+  sha1 = sha1.substr(0, 40);
+  sha256 = sha256.substr(0, 64);
+
+  std::set<std::string> ids{"SPDXRef-DOCUMENT"}, names;
+  std::string file_id;
+  for (const json& pkg : s["packages"]) EXPECT_TRUE(ids.insert(pkg["SPDXID"]).second);
+  for (const json& f : s["files"]) {
+    EXPECT_TRUE(ids.insert(f["SPDXID"]).second) << f["SPDXID"];
+    EXPECT_TRUE(names.insert(f["fileName"]).second) << f["fileName"];
+    EXPECT_EQ(f["licenseConcluded"], "NOASSERTION");
+    EXPECT_EQ(f["copyrightText"], "NOASSERTION");
+    ASSERT_EQ(f["checksums"].size(), 2u);
+    EXPECT_EQ(f["checksums"][0]["algorithm"], "SHA1");
+    EXPECT_EQ(f["checksums"][0]["checksumValue"].get<std::string>().size(), 40u);
+    EXPECT_EQ(f["checksums"][1]["algorithm"], "SHA256");
+    EXPECT_EQ(f["checksums"][1]["checksumValue"].get<std::string>().size(), 64u);
+    if (f["fileName"] == "./" + std::string(p.path)) {
+      file_id = f["SPDXID"];
+      EXPECT_EQ(f["checksums"][0]["checksumValue"], sha1);
+      EXPECT_EQ(f["checksums"][1]["checksumValue"], sha256);
+    }
+  }
+  ASSERT_FALSE(file_id.empty()) << "no file ./" << p.path;
+  for (const char* db :
+       {"./var/lib/dpkg/status", "./usr/lib/opkg/status", "./lib/apk/db/installed"})
+    EXPECT_FALSE(names.contains(db)) << db << " names every package but belongs to none";
+  // Directories and symlinks are not files of a component.
+  for (const Component& c : r.components)
+    for (const ComponentFile& f : c.evidence_files) EXPECT_GT(f.size, 0u) << f.path;
+
+  std::string pkg_id;
+  for (const json& pkg : s["packages"])
+    if (pkg["name"] == p.component) pkg_id = pkg["SPDXID"];
+  ASSERT_FALSE(pkg_id.empty()) << p.component;
+  bool contained = false;
+  size_t file_edges = 0;
+  for (const json& rel : s["relationships"]) {
+    EXPECT_TRUE(ids.contains(rel["spdxElementId"])) << rel.dump();
+    EXPECT_TRUE(ids.contains(rel["relatedSpdxElement"])) << rel.dump();
+    if (rel["relatedSpdxElement"].get<std::string>().starts_with("SPDXRef-File-")) {
+      ++file_edges;
+      EXPECT_EQ(rel["relationshipType"], "CONTAINS");
+    }
+    if (rel["spdxElementId"] == pkg_id && rel["relatedSpdxElement"] == file_id &&
+        rel["relationshipType"] == "CONTAINS")
+      contained = true;
+  }
+  EXPECT_TRUE(contained) << p.component << " does not CONTAIN ./" << p.path;
+  EXPECT_GE(file_edges, s["files"].size()) << "every file belongs to a package";
+
+  // The package checksum is its main file's, hashed once for both.
+  const Component* c = Find(r, p.component);
+  ASSERT_NE(c, nullptr);
+  if (c->main_file == "/" + std::string(p.path)) EXPECT_EQ(c->sha256, sha256);
+
+  // Deterministic: a second scan gives the same document, ids included.
+  Env env2 = Env::Fixed(1700000000);
+  EXPECT_EQ(sbom::Spdx(Identify(img, &env2)), doc);
+  ExpectValid(doc, "spdx-2.3.schema.json", d);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, SpdxFilesTest,
+                         ::testing::Values(
+                             // The package database's main file.
+                             EvidenceFileCase{"debian", "busybox", "bin/busybox"},
+                             // A library the package database says zlib1g owns.
+                             EvidenceFileCase{"debian", "zlib1g",
+                                              "lib/x86_64-linux-gnu/libz.so.1.2.13"},
+                             // No package database: the binary the signature matched.
+                             EvidenceFileCase{"buildroot", "busybox", "bin/busybox"},
+                             EvidenceFileCase{"openwrt", "busybox", "bin/busybox"}),
+                         [](const ::testing::TestParamInfo<EvidenceFileCase>& info) {
+                           return std::string(info.param.spec) + "_" + std::to_string(info.index);
+                         });
+
 TEST(Sbom, CliWritesBothFormatsAndScanWritesTheSame) {
   t::TempDir d;
   std::string img = Pack("openwrt", d);

@@ -40,6 +40,14 @@ inline constexpr double kImageHeaderName = 0.5;
 inline constexpr double kFilename = 0.3;
 }  // namespace confidence
 
+// A file of the root file system that is evidence of a component, with its hashes (lower-case hex).
+struct ComponentFile {
+  std::string path;  // device path ("/bin/busybox")
+  std::string sha1;
+  std::string sha256;
+  uint64_t size = 0;
+};
+
 // One observation that supports a component.
 struct ComponentEvidence {
   std::string source;     // "dpkg-status", "opkg-status", "os-release", "kernel-banner", …
@@ -65,7 +73,12 @@ struct Component {
   std::vector<std::string> licenses;  // as the package database declares them (not normalised)
   std::string main_file;              // device path of the component's main file, when known
   std::string sha256;                 // SHA-256 (hex) of main_file
-  std::vector<std::string> files;     // device paths the package database says it owns
+  // The regular files that are evidence of this component, hashed once each (filled by
+  // identify::AttachFiles): its main file, the files its evidence names (signature matches,
+  // package databases), then the files the package database says it owns. Sorted by path;
+  // capped per component and per image (see identify.h).
+  std::vector<ComponentFile> evidence_files;
+  std::vector<std::string> files;  // device paths the package database says it owns
   // Names of the components this one depends on, as its source states them (package Depends);
   // resolved to bom_refs by the merge step. Later sources (ELF linkage) add here too.
   std::vector<std::string> depends_names;

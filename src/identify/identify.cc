@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cstdlib>
+#include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -86,6 +88,7 @@ std::vector<Component> Identify(const facts::DeviceModel& model, const Unpacked&
     if (skip.find("," + std::string(s.id) + ",") == std::string::npos) s.run(ctx, all);
   std::vector<Component> merged = MergeComponents(std::move(all));
   AddLinkageDependencies(model, merged);
+  AttachFiles(model, merged);
   return merged;
 }
 
@@ -507,19 +510,75 @@ std::vector<std::string> DependsNames(std::string_view field) {
   return out;
 }
 
-std::string FileSha256(const facts::RootFs& fs, std::string_view path) {
-  auto data = fs.Read(path, 256ULL << 20);
-  if (!data) return "";
-  unsigned char md[EVP_MAX_MD_SIZE];
+namespace {
+
+std::string Digest(std::string_view data, const EVP_MD* md) {
+  unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data->data(), data->size(), md, &len, EVP_sha256(), nullptr) != 1) return "";
+  if (EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1) return "";
   static constexpr char kHex[] = "0123456789abcdef";
   std::string o;
   for (unsigned i = 0; i < len; ++i) {
-    o += kHex[md[i] >> 4];
-    o += kHex[md[i] & 15];
+    o += kHex[out[i] >> 4];
+    o += kHex[out[i] & 15];
   }
   return o;
+}
+
+}  // namespace
+
+std::string FileSha256(const facts::RootFs& fs, std::string_view path) {
+  auto data = fs.Read(path, kMaxEvidenceFileBytes);
+  if (!data) return "";
+  return Digest(*data, EVP_sha256());
+}
+
+void AttachFiles(const facts::DeviceModel& model, std::vector<Component>& components) {
+  const facts::RootFs& fs = model.fs;
+  if (fs.empty()) return;
+  // Device path -> its hashes; nullopt for a path that is not a regular file (or not readable),
+  // so that it is not looked at twice either.
+  std::map<std::string, std::optional<ComponentFile>> cache;
+  size_t hashed = 0;
+  // `main`: the component's main file, whose SHA-256 is its checksum, is hashed past the cap.
+  auto get = [&](const std::string& raw, bool main) -> const ComponentFile* {
+    if (!raw.starts_with("/")) return nullptr;  // a blob's layout path, not a device file
+    std::string path = "/" + facts::NormalizePath(raw);
+    if (auto it = cache.find(path); it != cache.end()) return it->second ? &*it->second : nullptr;
+    if (hashed >= kMaxEvidenceFiles && !main) return nullptr;
+    std::optional<ComponentFile> f;
+    const FileEntry* e = fs.Entry(path);
+    if (e != nullptr && (e->type == EntryType::kFile || e->type == EntryType::kHardlink)) {
+      if (auto data = fs.Read(path, kMaxEvidenceFileBytes);
+          data && data->size() < kMaxEvidenceFileBytes) {
+        f = ComponentFile{path, Digest(*data, EVP_sha1()), Digest(*data, EVP_sha256()),
+                          data->size()};
+        if (f->sha1.empty() || f->sha256.empty()) f.reset();
+      }
+      if (f) ++hashed;
+    }
+    auto [it, _] = cache.emplace(path, std::move(f));
+    return it->second ? &*it->second : nullptr;
+  };
+  for (Component& c : components) {
+    std::vector<const std::string*> wanted;
+    if (!c.main_file.empty()) wanted.push_back(&c.main_file);
+    for (const ComponentEvidence& e : c.evidence)
+      // A package database lists every package: it is evidence of each, but no package's file.
+      if (e.source != "dpkg-status" && e.source != "opkg-status" && e.source != "apk-installed")
+        wanted.push_back(&e.path);
+    for (const std::string& f : c.files) wanted.push_back(&f);
+    std::set<std::string> seen;
+    for (const std::string* p : wanted) {
+      if (c.evidence_files.size() >= kMaxEvidenceFilesPerComponent) break;
+      const ComponentFile* f = get(*p, p == &c.main_file);
+      if (f != nullptr && seen.insert(f->path).second) c.evidence_files.push_back(*f);
+    }
+    std::sort(c.evidence_files.begin(), c.evidence_files.end(),
+              [](const ComponentFile& a, const ComponentFile& b) { return a.path < b.path; });
+    if (!c.main_file.empty() && c.sha256.empty())
+      if (const ComponentFile* f = get(c.main_file, true)) c.sha256 = f->sha256;
+  }
 }
 
 std::string MainFile(const facts::RootFs& fs, std::string_view name,

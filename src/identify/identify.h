@@ -63,6 +63,21 @@ std::vector<Component> MergeComponents(std::vector<Component> in);
 // depends_on (bom_refs, sorted, unique). Run after MergeComponents; deterministic.
 void AddLinkageDependencies(const facts::DeviceModel& model, std::vector<Component>& components);
 
+// Caps on the files AttachFiles hashes: a package database can list thousands of files per
+// package, and an SBOM that lists every one of them is neither readable nor cheap.
+inline constexpr size_t kMaxEvidenceFilesPerComponent = 256;
+inline constexpr size_t kMaxEvidenceFiles = 4096;                // distinct files per image
+inline constexpr uint64_t kMaxEvidenceFileBytes = 256ULL << 20;  // larger files are not hashed
+
+// Fills each component's evidence_files (see firmwarden/component.h) and its sha256 (of
+// main_file) from one SHA-1 + SHA-256 pass per distinct file: a file shared by several components
+// is read and hashed once. Only regular files (and hardlinks to them) of the root file system are
+// taken; symlinks, directories and layout paths of blobs are not files of the device, and the
+// shared package databases (dpkg and opkg status, apk installed) belong to no package. Components
+// are visited in order and each one's files in priority order (main file, evidence paths, owned
+// files), so the caps cut deterministically. Run after MergeComponents.
+void AttachFiles(const facts::DeviceModel& model, std::vector<Component>& components);
+
 // ---- helpers for sources ----
 
 // OpenWrt's release: DISTRIB_RELEASE when it is a version ("12.09.2"); Chaos Calmer writes its

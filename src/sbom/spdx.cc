@@ -2,8 +2,16 @@
 // SHA-256); each component is a package with its purpose, checksum (of its main file, when known),
 // external references (cpe23Type, purl) and how it was identified (comment); relationships are
 // DOCUMENT DESCRIBES firmware, firmware CONTAINS each component, and package DEPENDS_ON edges.
+// The files that are evidence of a component (Component::evidence_files, hashed once by the
+// identify module) are listed once each under "files", with SHA-1 (which SPDX 2.3 requires for a
+// file) and SHA-256, and each component CONTAINS its files. A file's SPDXID is derived from its
+// path alone, so it is the same in every document of the same image. Packages keep
+// filesAnalyzed false: only the evidence files are listed, not every file a package owns, so no
+// package verification code can be given.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -45,6 +53,12 @@ std::string IdPart(std::string_view s) {
     o += std::isalnum(c) || c == '.' || c == '-' ? static_cast<char>(c) : '-';
   }
   return o;
+}
+
+// "/bin/busybox" -> "bin/busybox".
+std::string_view Relative(std::string_view path) {
+  while (path.starts_with('/')) path.remove_prefix(1);
+  return path;
 }
 
 }  // namespace
@@ -144,7 +158,38 @@ std::string Spdx(const ScanResult& r) {
         rels.push_back({{"spdxElementId", ids[c.bom_ref]},
                         {"relationshipType", "DEPENDS_ON"},
                         {"relatedSpdxElement", it->second}});
+  // Files: one entry per distinct path, in path order; CONTAINS edges in component order.
+  std::map<std::string, const ComponentFile*> by_path;
+  for (const Component& c : r.components)
+    for (const ComponentFile& f : c.evidence_files) by_path.emplace(f.path, &f);
+  std::map<std::string, std::string> file_ids;  // path -> SPDXID
+  std::set<std::string> used_files;
+  ordered_json files = ordered_json::array();
+  for (const auto& [path, f] : by_path) {
+    // The hash keeps two paths apart that IdPart() spells the same ("a_b", "a-b").
+    std::string base =
+        "SPDXRef-File-" + IdPart(Relative(path)) + "-" + Sha256Hex(path).substr(0, 8);
+    std::string id = base;
+    for (int n = 2; !used_files.insert(id).second; ++n) id = base + "-" + std::to_string(n);
+    file_ids[path] = id;
+    ordered_json fj;
+    fj["fileName"] = "./" + std::string(Relative(path));
+    fj["SPDXID"] = id;
+    fj["checksums"] =
+        ordered_json::array({{{"algorithm", "SHA1"}, {"checksumValue", f->sha1}},
+                             {{"algorithm", "SHA256"}, {"checksumValue", f->sha256}}});
+    fj["licenseConcluded"] = "NOASSERTION";
+    fj["copyrightText"] = "NOASSERTION";
+    fj["comment"] = fmt::format("{} bytes; evidence of an identified component", f->size);
+    files.push_back(fj);
+  }
+  for (const Component& c : r.components)
+    for (const ComponentFile& f : c.evidence_files)
+      rels.push_back({{"spdxElementId", ids[c.bom_ref]},
+                      {"relationshipType", "CONTAINS"},
+                      {"relatedSpdxElement", file_ids[f.path]}});
   j["packages"] = packages;
+  if (!files.empty()) j["files"] = files;
   j["relationships"] = rels;
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }

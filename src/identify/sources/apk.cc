@@ -23,7 +23,6 @@ void Source_apk(const Context& ctx, std::vector<Component>& out) {
       c.type = GuessPackageType(c.name);
       c.purl = MakePurl("apk", ns, c.name, c.version, {{"arch", c.arch}, {"distro", distro}});
       c.main_file = MainFile(fs, c.name, c.files);
-      if (!c.main_file.empty()) c.sha256 = FileSha256(fs, c.main_file);
       c.evidence.push_back({"apk-installed", "manifest-analysis", path, start, std::nullopt,
                             fmt::format("P:{} / V:{}", c.name, c.version),
                             confidence::kPackageDatabase});

@@ -71,7 +71,6 @@ void Source_dpkg(const Context& ctx, std::vector<Component>& out) {
       for (std::string& d : DependsNames(r.Get("Pre-Depends"))) c.depends_names.push_back(d);
       c.files = OwnedFiles(fs, name, c.arch);
       c.main_file = MainFile(fs, name, c.files);
-      if (!c.main_file.empty()) c.sha256 = FileSha256(fs, c.main_file);
       c.evidence.push_back({"dpkg-status", "manifest-analysis", path, r.line, std::nullopt,
                             fmt::format("Package: {} / Version: {}", name, version),
                             confidence::kPackageDatabase});

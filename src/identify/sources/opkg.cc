@@ -84,7 +84,6 @@ void Source_opkg(const Context& ctx, std::vector<Component>& out) {
       c.depends_names = DependsNames(get("Depends"));
       c.files = OwnedFiles(fs, base, name);
       c.main_file = MainFile(fs, name, c.files);
-      if (!c.main_file.empty()) c.sha256 = FileSha256(fs, c.main_file);
       if (st != nullptr)
         c.evidence.push_back({"opkg-status", "manifest-analysis", status_path, st->line,
                               std::nullopt, fmt::format("Package: {} / Version: {}", name, version),

@@ -162,7 +162,6 @@ void Source_signatures(const Context& ctx, std::vector<Component>& out) {
       c.purl.clear();
       break;
     }
-    if (!c.main_file.empty()) c.sha256 = FileSha256(fs, c.main_file);
     made.push_back(std::move(c));
   }
   for (Component& c : made) out.push_back(std::move(c));

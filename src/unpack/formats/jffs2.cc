@@ -11,6 +11,7 @@
 // highest-version node, and its data nodes are applied in version order at their offsets.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <lzma.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -229,6 +230,41 @@ bool Inflate(Bytes in, std::span<std::byte> out) {
   return ok;
 }
 
+// lzma (compressor 8, the OpenWrt/U-Boot patch set): raw LZMA1 with no header at all, always
+// lc=0 lp=0 pb=0 and an 8 KiB dictionary; the node's dsize is the only size there is, so no end
+// marker is needed (one is accepted). LZMA1EXT takes the known size, so liblzma itself stops at
+// exactly dsize and reports data that ends before it.
+std::optional<std::string> Unlzma(Bytes in, std::span<std::byte> out) {
+  lzma_options_lzma opt{};
+  opt.lc = 0;
+  opt.lp = 0;
+  opt.pb = 0;
+  // A match never reaches further back than the node's own output, so a dictionary the size of
+  // the output (at least the writer's 8 KiB) decodes anything the writer could have produced.
+  opt.dict_size = static_cast<uint32_t>(std::max<size_t>(0x2000, out.size()));
+  opt.ext_flags = LZMA_LZMA1EXT_ALLOW_EOPM;
+  opt.ext_size_low = static_cast<uint32_t>(out.size());
+  opt.ext_size_high = static_cast<uint32_t>(static_cast<uint64_t>(out.size()) >> 32);
+  lzma_filter filters[] = {{LZMA_FILTER_LZMA1EXT, &opt}, {LZMA_VLI_UNKNOWN, nullptr}};
+  lzma_stream s = LZMA_STREAM_INIT;
+  if (lzma_raw_decoder(&s, filters) != LZMA_OK) return "lzma decoder cannot be set up";
+  s.next_in = reinterpret_cast<const uint8_t*>(in.data());
+  s.avail_in = in.size();
+  s.next_out = reinterpret_cast<uint8_t*>(out.data());
+  s.avail_out = out.size();
+  // The whole input and output are given at once, so one call either finishes or fails; the
+  // loop only guards against a decoder that returns early without an error.
+  lzma_ret ret = LZMA_OK;
+  for (int i = 0; i < 4 && ret == LZMA_OK; ++i) ret = lzma_code(&s, LZMA_FINISH);
+  const size_t produced = out.size() - s.avail_out;
+  lzma_end(&s);
+  if (ret == LZMA_STREAM_END && produced == out.size()) return std::nullopt;
+  if (ret == LZMA_BUF_ERROR || ret == LZMA_OK)
+    return fmt::format("lzma data ends after {} of {} bytes", produced, out.size());
+  return fmt::format("lzma data does not decompress to dsize {} (liblzma code {} after {} bytes)",
+                     out.size(), static_cast<int>(ret), produced);
+}
+
 // Decodes one data node into `out` (dsize bytes); an empty optional names the failure.
 std::optional<std::string> Decode(const InodeNode& n, std::span<std::byte> out) {
   switch (n.compr) {
@@ -255,7 +291,7 @@ std::optional<std::string> Decode(const InodeNode& n, std::span<std::byte> out) 
     case 0x05:
       return "unsupported compressor dynrubin";
     case 0x08:
-      return "unsupported compressor lzma";
+      return Unlzma(n.data, out);
     default:
       return fmt::format("unknown compressor {}", n.compr);
   }

@@ -2,11 +2,15 @@
 // mkfs.jffs2 has, compared entry by entry with the source tree; the real Buildroot image; and
 // truncated and bit-flipped images, which must never crash.
 #include <gtest/gtest.h>
+#include <lzma.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <iostream>
 #include <map>
 #include <random>
 #include <string>
@@ -83,6 +87,108 @@ std::string DiagText(const Unpacked& u) {
   std::string s;
   for (const Diagnostic& d : u.diagnostics) s += d.where + ": " + d.message + "\n";
   return s;
+}
+
+// JFFS2's CRC32: the reflected 0xEDB88320 polynomial, seeded with 0 and not inverted at the end.
+uint32_t Crc(std::string_view b) {
+  uint32_t c = 0;
+  for (unsigned char x : b) {
+    c ^= x;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+  }
+  return c;
+}
+
+// Raw LZMA1 as the OpenWrt/U-Boot JFFS2 lzma compressor writes it: no header, lc=0 lp=0 pb=0,
+// an 8 KiB dictionary, and (unless `eopm`) no end marker, since the node's dsize gives the size.
+std::string LzmaRaw(std::string_view data, bool eopm) {
+  lzma_options_lzma opt{};
+  if (lzma_lzma_preset(&opt, 6)) return "";
+  opt.lc = 0;
+  opt.lp = 0;
+  opt.pb = 0;
+  opt.dict_size = 0x2000;
+  opt.ext_flags = eopm ? LZMA_LZMA1EXT_ALLOW_EOPM : 0;
+  opt.ext_size_low = static_cast<uint32_t>(data.size());
+  opt.ext_size_high = 0;
+  lzma_filter filters[] = {{LZMA_FILTER_LZMA1EXT, &opt}, {LZMA_VLI_UNKNOWN, nullptr}};
+  std::string out(data.size() + data.size() / 2 + 256, '\0');
+  size_t out_pos = 0;
+  lzma_ret ret = lzma_raw_buffer_encode(
+      filters, nullptr, reinterpret_cast<const uint8_t*>(data.data()), data.size(),
+      reinterpret_cast<uint8_t*>(out.data()), &out_pos, out.size());
+  if (ret != LZMA_OK) return "";
+  out.resize(out_pos);
+  return out;
+}
+
+// Byte-order aware field access for the rewriter.
+uint32_t Get32(const std::string& s, size_t pos, bool big) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) {
+    uint32_t b = static_cast<unsigned char>(s[pos + i]);
+    v |= big ? b << (8 * (3 - i)) : b << (8 * i);
+  }
+  return v;
+}
+void Put32(std::string& s, size_t pos, uint32_t v, bool big) {
+  for (int i = 0; i < 4; ++i) s[pos + i] = static_cast<char>(v >> (big ? 8 * (3 - i) : 8 * i));
+}
+
+// What the lzma rewriter did, and a hook to damage the k-th compressed payload afterwards
+// (the CRCs are computed over the damaged bytes, so only the decoder can notice).
+struct LzmaRewrite {
+  size_t rewritten = 0;
+  size_t kept = 0;  // nodes with data that were not re-encoded
+  std::function<void(size_t k, std::string& payload, uint32_t& dsize)> damage;
+};
+
+// Takes a mkfs.jffs2 image written without compression and re-encodes every data node (of
+// regular files only, as the kernel does, unless `all_nodes`: symlinks and devices too) with
+// compressor 8, fixing csize, the data, node and header CRCs and the 4-byte padding. Nodes are
+// laid end to end, dropping the erase-block padding mkfs.jffs2 put between them.
+std::string RewriteAsLzma(const std::string& img, bool big, bool all_nodes, bool eopm,
+                          LzmaRewrite* info) {
+  std::string out;
+  size_t pos = 0;
+  while (pos + 12 <= img.size()) {
+    uint32_t first = Get32(img, pos, big);
+    uint16_t magic = static_cast<uint16_t>(big ? first >> 16 : first & 0xFFFF);
+    uint16_t type = static_cast<uint16_t>(big ? first & 0xFFFF : first >> 16);
+    uint32_t totlen = Get32(img, pos + 4, big);
+    if (magic != 0x1985 || totlen < 12 || pos + totlen > img.size()) {
+      pos += 4;
+      continue;
+    }
+    std::string node = img.substr(pos, totlen);
+    pos += (totlen + 3) & ~3U;
+    if (type == 0xE002 && node.size() >= 68) {
+      uint32_t mode = Get32(node, 20, big);
+      uint32_t csize = Get32(node, 48, big);
+      uint32_t dsize = Get32(node, 52, big);
+      bool regular = (mode & S_IFMT) == S_IFREG;
+      if (node[56] == 0 && csize > 0 && csize == dsize && (regular || all_nodes)) {
+        std::string payload = LzmaRaw(std::string_view(node).substr(68, csize), eopm);
+        if (payload.empty()) return "";
+        if (info->damage) info->damage(info->rewritten, payload, dsize);
+        ++info->rewritten;
+        node.resize(68);
+        node += payload;
+        node[56] = 8;  // compr: lzma
+        Put32(node, 4, static_cast<uint32_t>(node.size()), big);
+        Put32(node, 8, Crc(std::string_view(node).substr(0, 8)), big);
+        Put32(node, 48, static_cast<uint32_t>(payload.size()), big);
+        Put32(node, 52, dsize, big);
+        Put32(node, 60, Crc(payload), big);
+        Put32(node, 64, Crc(std::string_view(node).substr(0, 60)), big);
+      } else if (csize > 0) {
+        ++info->kept;  // data left as it was
+      }
+    }
+    while (node.size() % 4) node += '\xFF';
+    out += node;
+  }
+  return out;
 }
 
 // Compares every entry of tree `t` with the source directory, and checks what is on disk.
@@ -203,6 +309,83 @@ TEST_F(Jffs2ImageTest, BigEndianLzo) { Check(Make("-b -X lzo -x zlib -x rtime"),
 TEST_F(Jffs2ImageTest, RtimeOnly) { Check(Make("-l -x zlib"), "little"); }
 TEST_F(Jffs2ImageTest, Uncompressed) { Check(Make("-b -x zlib -x rtime"), "big"); }
 
+// Compressor 8 (lzma), which Debian's mkfs.jffs2 cannot write: its uncompressed output with every
+// file data node re-encoded by RewriteAsLzma must give back the source tree, entry for entry.
+TEST_F(Jffs2ImageTest, LittleEndianLzma) {
+  LzmaRewrite info;
+  std::string img =
+      RewriteAsLzma(ReadFile(Make("-l -x zlib -x rtime")), false, false, false, &info);
+  ASSERT_FALSE(img.empty());
+  EXPECT_GT(info.rewritten, 25u);  // random.bin and text.txt alone span 25 4 KiB nodes
+  testing::WriteFile(tmp_ / "lzma.img", img);
+  Check(tmp_ / "lzma.img", "little");
+}
+
+TEST_F(Jffs2ImageTest, BigEndianLzmaEverywhereWithEndMarkers) {
+  // Symlink targets and device numbers too, and streams that carry an end marker.
+  LzmaRewrite info;
+  std::string img = RewriteAsLzma(ReadFile(Make("-b -x zlib -x rtime")), true, true, true, &info);
+  ASSERT_FALSE(img.empty());
+  EXPECT_GT(info.rewritten, 25u);
+  EXPECT_EQ(info.kept, 0u) << "every inode node with data should have been re-encoded";
+  testing::WriteFile(tmp_ / "lzma.img", img);
+  Check(tmp_ / "lzma.img", "big");
+}
+
+TEST_F(Jffs2ImageTest, HostileLzmaPayloadsGiveDiagnostics) {
+  std::string plain = ReadFile(Make("-l -x zlib -x rtime"));
+  struct Case {
+    const char* name;
+    std::function<void(std::string&, uint32_t&)> damage;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {"cut in half", [](std::string& p, uint32_t&) { p.resize(p.size() / 2); }, "lzma data"},
+      {"cut to one byte", [](std::string& p, uint32_t&) { p.resize(1); }, "lzma data"},
+      {"garbage",
+       [](std::string& p, uint32_t&) {
+         for (size_t i = 0; i < p.size(); i += 3) p[i] ^= '\x5A';
+       },
+       "lzma data"},
+      {"first byte not zero", [](std::string& p, uint32_t&) { p[0] = '\x80'; }, "lzma data"},
+      {"dsize larger than the stream", [](std::string&, uint32_t& d) { d += 100; }, "lzma data"},
+      {"dsize smaller than the stream", [](std::string&, uint32_t& d) { d = d > 1 ? d / 2 : 0; },
+       "lzma data"},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    LzmaRewrite info;
+    // Damage every fifth node, the first one included.
+    info.damage = [&](size_t k, std::string& p, uint32_t& d) {
+      if (k % 5 == 0) c.damage(p, d);
+    };
+    std::string img = RewriteAsLzma(plain, false, false, false, &info);
+    ASSERT_FALSE(img.empty());
+    std::string path = tmp_ / ("bad" + std::to_string(n));
+    testing::WriteFile(path, img);
+    auto u = Unpack(path, Options(tmp_ / ("bad_out" + std::to_string(n))));
+    ++n;
+    ASSERT_TRUE(u.has_value()) << u.error().ToString();
+    std::string diags = DiagText(*u);
+    EXPECT_NE(diags.find(c.expect), std::string::npos) << diags;
+    const Region* r = FindChunk(u->layout, "jffs2");
+    ASSERT_NE(r, nullptr);
+    ASSERT_TRUE(r->tree.has_value());
+    size_t truncated = 0;
+    for (const FileEntry* e : u->files.EntriesOf(*r->tree))
+      if (e->state == EntryState::kTruncated) ++truncated;
+    EXPECT_GT(truncated, 0u) << "a file with an undecodable node is marked truncated";
+    // Undamaged files still come out whole.
+    const FileEntry* hello = u->files.Find(*r->tree, "hello.txt");
+    ASSERT_NE(hello, nullptr);
+    if (hello->state != EntryState::kTruncated) {
+      EXPECT_EQ(ReadFile(tmp_ / ("bad_out" + std::to_string(n - 1)) + "/" + hello->disk_path),
+                "hello world\n");
+    }
+  }
+}
+
 TEST_F(Jffs2ImageTest, InfoModeListsEverything) {
   std::string img = Make("-l");
   auto u = Unpack(img, UnpackOptions{});
@@ -289,14 +472,6 @@ TEST(Jffs2Test, BitFlipsNeverCrash) {
 }
 
 // Hand-built log: what mkfs.jffs2 never writes but a mounted filesystem leaves behind.
-uint32_t Crc(std::string_view b) {
-  uint32_t c = 0;
-  for (unsigned char x : b) {
-    c ^= x;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320U ^ (c >> 1) : c >> 1;
-  }
-  return c;
-}
 
 void Le32(std::string& s, size_t pos, uint32_t v) {
   for (int i = 0; i < 4; ++i) s[pos + i] = static_cast<char>(v >> (8 * i));
