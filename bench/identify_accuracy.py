@@ -11,15 +11,53 @@ is a finding of a product the truth does not list at all in that image (a librar
 statically into another binary, which no package database records either) -- those are reported
 separately. Prints Markdown tables.
 
-  identify_accuracy.py FIRMWARDEN SIGNATURE_DIR CASES.json
+  identify_accuracy.py FIRMWARDEN SIGNATURE_DIR CASES.json [--json RESULTS.json]
 CASES.json: [{"name": ..., "image": ..., "packages": [[name, version], ...]}, ...]
+RESULTS.json (for tests/identify_corpus_test.cc): per case the counts, the covered products, the
+misses and the wrong versions.
 """
 import json, os, re, subprocess, sys, tempfile, tomllib
+
+# Packages that a signature lists but whose binaries carry no version string of their own, so no
+# binary scan can name their version: left out of "covered", each with the reason (the README
+# lists them too). Only packages measured to carry none are listed here: name -> (upstream
+# versions it applies to, reason).
+VERSIONLESS = {
+    # libsystemd and libudev name their release only in the ELF package note (bookworm's 252
+    # has it); bullseye's 247.3 carries just the symbol-version tag LIBSYSTEMD_247 /
+    # LIBUDEV_247, the ABI level, not the release.
+    'libsystemd0': (r'24\d\.', 'systemd 24x: no package note, only the ABI tag'),
+    'libudev1': (r'24\d\.', 'systemd 24x: no package note, only the ABI tag'),
+    # trixie's libupnp (CMake build) puts its soversion where the release belongs in the SERVER
+    # banner ("Portable SDK for UPnP devices/17.2.0") and carries no other version text.
+    'libupnp17t64': (r'', 'banner names the soversion 17.2.0, not the release'),
+}
+
+def versionless(name, v):
+    return name in VERSIONLESS and re.match(VERSIONLESS[name][0], v) is not None
+
+# Products whose own version adds the upstream patch level to the release (bash 5.1 with the
+# official patches bash51-001..004 reports "5.1.4"), while the Debian package may be versioned by
+# the release alone (bash 5.1-2): for these, a truth of two components matches a finding that
+# extends it by a patch-level number.
+PATCHLEVEL = {'bash', 'readline'}
+
+def same(product, truth_v, found_v):
+    """One version as the package names it and as the binary names it: equal up to trailing
+    ".0" components (Debian's hostapd 2.9.0 is "hostapd v2.9"), or the PATCHLEVEL rule."""
+    strip = lambda v: re.sub(r'(?:\.0)+$', '', v)
+    if strip(truth_v) == strip(found_v):
+        return True
+    return (product in PATCHLEVEL and re.fullmatch(r'\d+\.\d+', truth_v) is not None and
+            re.fullmatch(re.escape(truth_v) + r'\.\d+', found_v) is not None)
 
 def upstream(v):
     v = v.split(':', 1)[1] if re.match(r'^\d+:', v) else v
     if '-' in v:
         v = v[:v.rfind('-')]
+    # "2.12.7+dfsg+really2.9.14": Debian's marker for a version rolled back to an older upstream.
+    if 'really' in v:
+        v = v[v.rfind('really') + len('really'):]
     v = re.sub(r'[.+~-](?:dfsg|ds|repack|really|stable|debian|deb)\w*.*$', '', v)
     v = re.sub(r'\+.*$', '', v)
     return v
@@ -30,6 +68,8 @@ def comparable(v):
 
 def main():
     binary, sigdir, cases_path = sys.argv[1:4]
+    json_out = sys.argv[5] if len(sys.argv) > 5 and sys.argv[4] == '--json' else None
+    results = []
     pkg_products = {}
     products = set()
     for f in sorted(os.listdir(sigdir)):
@@ -48,7 +88,7 @@ def main():
         groups = {}
         for name, version in case['packages']:
             v = upstream(version)
-            if name not in pkg_products or not comparable(v):
+            if name not in pkg_products or versionless(name, v) or not comparable(v):
                 continue
             groups.setdefault((frozenset(pkg_products[name]), v), name)
         truth = {}
@@ -66,25 +106,31 @@ def main():
                 found.add((c['name'], c.get('version', '')))
         tp = fn = 0
         matched = set()
+        res = {'name': case['name'], 'covered': len(groups),
+               'products': sorted(set(p for prods, _ in groups for p in prods)),
+               'missed': [], 'wrong': []}
         for (prods, v), name in sorted(groups.items(), key=lambda kv: (kv[1], kv[0][1])):
-            hit = [(p, v) for p in prods if (p, v) in found]
+            hit = [(p, fv) for p, fv in found if p in prods and same(p, v, fv)]
             if hit:
                 tp += 1
                 matched.update(hit)
             else:
                 fn += 1
                 misses.append('%s: %s %s' % (case['name'], name, v))
+                res['missed'].append('%s %s (found: %s)' % (name, v, ', '.join(
+                    sorted('%s %s' % f for f in found if f[0] in prods)) or 'nothing'))
         fp = 0
         for prod, v in sorted(found - matched):
             if prod in truth:
-                if any((prod, v) == m for m in matched):
-                    continue
                 fp += 1
                 extras.append('%s: %s %s (truth %s)' % (case['name'], prod, v, ', '.join(sorted(truth[prod]))))
+                res['wrong'].append('%s %s (truth %s)' % (prod, v, ', '.join(sorted(truth[prod]))))
             else:
                 static.append('%s: %s %s' % (case['name'], prod, v))
         tot_tp += tp; tot_fp += fp; tot_fn += fn
         rows.append((case['name'], len(groups), tp, fp, fn))
+        res.update(found=tp, wrong_count=fp, missed_count=fn)
+        results.append(res)
     print('| image | covered truth (product, version) | found | wrong | missed | recall | precision |')
     print('|---|---:|---:|---:|---:|---:|---:|')
     for name, n, tp, fp, fn in rows:
@@ -102,5 +148,8 @@ def main():
     print()
     print('Products found that the package database does not list (not counted): ' +
           ('; '.join(sorted(set(s.split(': ', 1)[1] for s in static))) if static else 'none'))
+    if json_out:
+        with open(json_out, 'w') as f:
+            json.dump(results, f, indent=1)
 
 main()

@@ -2,7 +2,8 @@
 # Accuracy of identification from the binaries alone (issue 5): recall and precision on
 # (product, upstream version) over the products data/signatures covers, against exact truth:
 #  1. the corpus builder's images from real Debian packages (one image per root file system; truth
-#     = the packages the builder installed, from its *.truth.json);
+#     = the packages the builder installed, from its *.truth.json), among them the "components"
+#     root file systems (60+ covered products each, one per suite and architecture);
 #  2. one root file system unpacked from the Debian 12 packages in bench/identify_debs.txt
 #     (downloaded with apt-get download into $CACHE; truth = each .deb's Package/Version);
 #  3. the real OpenWrt images, against their own opkg status.
@@ -27,11 +28,13 @@ root = sys.argv[1]
 idx = json.load(open(os.path.join(root, 'index.json')))
 seen, cases = set(), []
 for im in idx['images']:
-    if im['rootfs'] in seen or im['format'] not in ('tar-gnu', 'ext4', 'squashfs-xz'):
+    if im['rootfs'] in seen or not (im.get('components') or
+                                    im['format'] in ('tar-gnu', 'ext4', 'squashfs-xz')):
         continue
     seen.add(im['rootfs'])
     truth = json.load(open(os.path.join(root, im['truth'])))
-    cases.append({'name': 'corpus ' + im['rootfs'] + ' (' + im['format'] + ')',
+    cases.append({'name': 'corpus %s (%s/%s, %s)' % (im['rootfs'], im['suite'], im['arch'],
+                                                   im['format']),
                   'image': os.path.join(root, im['image']),
                   'packages': [[p['name'], p['version']] for p in truth.get('packages', [])]})
 print(json.dumps(cases))

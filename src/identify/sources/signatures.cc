@@ -35,10 +35,27 @@ bool SameUpstream(std::string_view package_version, std::string_view found) {
          !std::isdigit(static_cast<unsigned char>(u[found.size() + 1]));
 }
 
-bool LinksOwnLibrary(const sg::Signature& s, const facts::ElfInfo& elf) {
-  for (const std::string& lib : s.libraries)
-    for (const std::string& needed : elf.needed)
-      if (needed.starts_with(lib)) return true;
+// True when the ELF file links one of the product's own libraries, directly or through the
+// libraries it needs that the image ships (BIND's libisccfg quotes the OpenSSL headers' version
+// text but reaches libcrypto only through libisc). `by_soname` maps DT_SONAME to the image's ELF
+// facts; the walk is bounded and visits each library once.
+bool LinksOwnLibrary(const sg::Signature& s, const facts::ElfInfo& elf,
+                     const std::unordered_map<std::string, const facts::ElfInfo*>& by_soname) {
+  if (s.libraries.empty()) return false;
+  constexpr size_t kMaxLibraries = 256;
+  std::vector<const facts::ElfInfo*> todo{&elf};
+  std::set<std::string> seen;
+  while (!todo.empty() && seen.size() < kMaxLibraries) {
+    const facts::ElfInfo* e = todo.back();
+    todo.pop_back();
+    for (const std::string& needed : e->needed) {
+      for (const std::string& lib : s.libraries)
+        if (needed.starts_with(lib)) return true;
+      if (!seen.insert(needed).second) continue;
+      auto it = by_soname.find(needed);
+      if (it != by_soname.end()) todo.push_back(it->second);
+    }
+  }
   return false;
 }
 
@@ -101,6 +118,10 @@ void Source_signatures(const Context& ctx, std::vector<Component>& out) {
     if (!by_name && f.c.main_file.empty()) f.c.main_file = path;
   };
 
+  std::unordered_map<std::string, const facts::ElfInfo*> by_soname;
+  for (const auto& [path, elf] : ctx.model.elves)
+    if (!elf.soname.empty()) by_soname.emplace(elf.soname, &elf);
+
   for (const FileEntry* e : fs.All()) {
     if (e->type != EntryType::kFile || Documentation(e->tree_path)) continue;
     std::string path = facts::RootFs::DevicePath(*e);
@@ -120,7 +141,8 @@ void Source_signatures(const Context& ctx, std::vector<Component>& out) {
     // The ELF facts already parsed this file's DT_NEEDED (never parsed twice).
     auto elf = ctx.model.elves.find(path);
     for (const sg::Hit& h : scanner.Scan(m.bytes(), base)) {
-      if (elf != ctx.model.elves.end() && LinksOwnLibrary(sigs[h.sig], elf->second)) continue;
+      if (elf != ctx.model.elves.end() && LinksOwnLibrary(sigs[h.sig], elf->second, by_soname))
+        continue;
       add(h, path, false);
     }
   }
