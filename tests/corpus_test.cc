@@ -101,14 +101,16 @@ TEST_P(CorpusTest, RootFilesystemEqualsTheSourceTree) {
     if (!link_pair) {
       EXPECT_EQ(got_type, type);
     }
-    if (Carries(truth, "mode") && type != "symlink")
+    if (Carries(truth, "mode") && type != "symlink") {
       EXPECT_EQ(got->mode, e["mode"].get<uint32_t>());
+    }
     if (Carries(truth, "uid")) {
       EXPECT_EQ(got->uid, e["uid"].get<uint32_t>());
       EXPECT_EQ(got->gid, e["gid"].get<uint32_t>());
     }
-    if (Carries(truth, "mtime") && type != "symlink" && type != "dir")
+    if (Carries(truth, "mtime") && type != "symlink" && type != "dir") {
       EXPECT_EQ(got->mtime, e["mtime"].get<int64_t>());
+    }
     if (type == "symlink") {
       EXPECT_EQ(got->link_target, e["target"].get<std::string>());
     }

@@ -414,7 +414,9 @@ TEST_P(SpdxFilesTest, EvidenceFilesCarryTheirHashesAndAreContained) {
   // The package checksum is its main file's, hashed once for both.
   const Component* c = Find(r, p.component);
   ASSERT_NE(c, nullptr);
-  if (c->main_file == "/" + std::string(p.path)) EXPECT_EQ(c->sha256, sha256);
+  if (c->main_file == "/" + std::string(p.path)) {
+    EXPECT_EQ(c->sha256, sha256);
+  }
 
   // Deterministic: a second scan gives the same document, ids included.
   Env env2 = Env::Fixed(1700000000);
