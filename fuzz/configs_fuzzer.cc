@@ -1,5 +1,6 @@
 // The text parsers of the facts: UCI, key=value configurations, proftpd, snmpd, NFS exports,
-// shell words, the secret rules, the endpoint (URL) scanner. The first byte picks the parser.
+// shell words, sshd_config, UPnP descriptions, the secret rules, the endpoint (URL) scanner. The
+// first byte picks the parser.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -15,7 +16,7 @@ using namespace firmwarden::facts;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 9) {
+  switch (data[0] % 11) {
     case 0:
       (void)ParseUci(text);
       break;
@@ -45,6 +46,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       ScanBufferForEndpoints(text, "/usr/bin/x", true, out, 4);
       break;
     }
+    case 8:
+      (void)ParseSshd(text, "/etc/ssh/sshd_config");
+      break;
+    case 9:
+      (void)ParseUpnpDescription(text, "/etc/upnp/desc.xml");
+      break;
     default: {
       std::vector<Secret> out;
       ScanBufferForSecrets(text, "/etc/x", true, out);
