@@ -17,6 +17,7 @@ namespace {
 constexpr size_t kMaxVars = 1024;
 constexpr size_t kMaxValue = 4096;
 constexpr uint64_t kMaxRegionBytes = 8ULL << 20;  // an unknown region read for the boot loader
+constexpr uint64_t kMaxWalkBytes = 128ULL << 20;  // all unknown regions of one image together
 constexpr uint64_t kMaxFileBytes = 16ULL << 20;
 
 bool NameChar(char c) {
@@ -157,12 +158,14 @@ std::optional<std::string> ReadPart(const std::string& path, uint64_t offset, ui
 // Scans the unknown regions of `blob` (whose bytes are in `file`) and of every sub-blob the
 // unpacker wrote out as raw bytes (<out_dir>/<disk_path>.bin).
 void WalkBlob(const BlobLayout& blob, const std::string& file, const std::string& out_dir,
-              int depth, BootLoaderFacts& out) {
+              int depth, uint64_t& budget, BootLoaderFacts& out) {
   if (depth > 32) return;
   if (!file.empty())
     for (const Region& r : blob.regions)
-      if (r.kind == Region::Kind::kUnknown && r.size >= 64 && r.size <= kMaxRegionBytes)
+      if (r.kind == Region::Kind::kUnknown && r.size >= 64 && r.size <= kMaxRegionBytes &&
+          r.size <= budget)
         if (auto bytes = ReadPart(file, r.offset, r.size)) {
+          budget -= bytes->size();
           ScanRegion(*bytes, blob.path, r.offset, out);
           ScanForKernelConfig(file, r, blob.path, *bytes, out);
         }
@@ -171,7 +174,7 @@ void WalkBlob(const BlobLayout& blob, const std::string& file, const std::string
       std::string child_file;
       if (!child.disk_path.empty() && child.disk_path.ends_with(".bin"))
         child_file = out_dir + "/" + child.disk_path;
-      WalkBlob(child, child_file, out_dir, depth + 1, out);
+      WalkBlob(child, child_file, out_dir, depth + 1, budget, out);
     }
 }
 
@@ -307,7 +310,8 @@ const UBootEnv* BootLoaderFacts::Effective() const {
 
 void BuildBootLoader(DeviceModel& m, const Unpacked& unpacked, const std::string& image_path) {
   BootLoaderFacts& out = m.bootloader;
-  WalkBlob(unpacked.layout, image_path, m.out_dir, 0, out);
+  uint64_t budget = kMaxWalkBytes;
+  WalkBlob(unpacked.layout, image_path, m.out_dir, 0, budget, out);
   if (m.fs.empty()) return;
   for (const FileEntry* fe : m.fs.All()) {
     if (fe->type != EntryType::kFile || fe->size == 0 || fe->size > kMaxFileBytes) continue;
