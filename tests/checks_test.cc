@@ -771,6 +771,15 @@ BusyBox v1.36.1
     EXPECT_NE(hits[0]->message.find("bootdelay=-1"), std::string::npos) << hits[0]->message;
   }
   {
+    // An environment without the boot loader: the delay is evidence, not a verdict.
+    t::TempDir d;
+    ScanResult r = ScanSpecText(base + "=== file boot/uEnv.txt\nbootdelay=5\nbootcmd=run x\n", d);
+    auto hits = Of(r, "BOOT-01");
+    ASSERT_EQ(hits.size(), 1u);
+    EXPECT_FALSE(hits[0]->verdict);
+    EXPECT_EQ(hits[0]->evidence, "bootdelay=5");
+  }
+  {
     // Keyed autoboot whose stop key is stored as a SHA-256 hash: quiet.
     t::TempDir d;
     ScanResult r = ScanSpecText(base +

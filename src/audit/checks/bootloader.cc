@@ -85,13 +85,17 @@ void Boot01(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
   bool any_key = bin && bin->any_key_stops;
   bool keyed_plain = bin && bin->keyed && !bin->hashed_stop_key && !any_key;
   std::string stop;
+  std::string_view stop_from = "set in the environment";
   if (env)
     for (const char* k : {"bootstopkey", "bootstopkey2", "bootdelaykey", "bootdelaykey2"})
       if (auto it = env->vars.find(k); it != env->vars.end() && !it->second.empty()) {
         stop = it->second;
         break;
       }
-  if (stop.empty() && bin) stop = bin->stop_string;
+  if (stop.empty() && bin) {
+    stop = bin->stop_string;
+    stop_from = "the string compiled beside the prompt";
+  }
   std::string evidence = env && delay ? fmt::format("bootdelay={}", *delay) : "";
   std::string where = env ? EnvWhere(*env) : bin->where;
 
@@ -116,12 +120,22 @@ void Boot01(const facts::DeviceModel& m, const AuditContext&, Findings& out) {
                     "stored in clear in every unit's boot loader, so it is known to anyone with "
                     "the firmware{}",
                     version, *delay,
-                    stop.empty()
-                        ? ""
-                        : fmt::format(" (the string compiled beside the prompt: \"{}\")", stop),
-                    rewrite),
+                    stop.empty() ? "" : fmt::format(" ({}: \"{}\")", stop_from, stop), rewrite),
         where, evidence);
     f.confidence = Confidence::kMedium;
+    return;
+  }
+  if (delay && *delay > 0 && bin == nullptr) {
+    // An environment without the boot loader (a saved environment partition): the delay is
+    // known, what stops autoboot is not.
+    Finding& f = out.Add(fmt::format("the {} sets bootdelay={}: autoboot waits on the serial "
+                                     "console; the boot loader itself is not in the image, so "
+                                     "whether any key or only a stop string interrupts it cannot "
+                                     "be told{}",
+                                     KindName(env->kind), *delay, rewrite),
+                         where, evidence);
+    f.verdict = false;
+    f.confidence = Confidence::kLow;
     return;
   }
   if (!delay && any_key && bin) {
