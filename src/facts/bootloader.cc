@@ -1,13 +1,13 @@
 #include "facts/bootloader.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <fmt/format.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <set>
 
+#include "core/blob.h"
+#include "core/byte_reader.h"
 #include "facts/device_model.h"
 #include "facts/text_util.h"
 
@@ -107,68 +107,40 @@ std::string NextString(std::string_view data, size_t i) {
 }
 
 std::string Where(const std::string& where, uint64_t offset) {
-  return offset == 0 ? where : where + "@0x" + [&] {
-    char b[24];
-    snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(offset));
-    return std::string(b);
-  }();
+  return offset == 0 ? where : fmt::format("{}@{:#x}", where, offset);
 }
 
-std::optional<std::string> ReadPart(const std::string& path, uint64_t offset, uint64_t size);
-
-void ScanRegion(std::string_view data, const std::string& where, uint64_t base,
-                BootLoaderFacts& out) {
-  ScanForBootLoader(data, Where(where, base), out);
-}
-
-// IKCONFIG: the marker sits in an unknown region and the gzip stream after it may have been
-// carved as a chunk of its own, so the file is read from the marker on.
-void ScanForKernelConfig(const std::string& file, const Region& r, const std::string& where,
-                         std::string_view data, BootLoaderFacts& out) {
+// Records the first kernel configuration (IKCONFIG) found, `data` starting anywhere before its
+// marker.
+void NoteKernelConfig(std::string_view data, const std::string& where, BootLoaderFacts& out) {
   if (!out.kernel_config.empty()) return;
-  size_t at = data.find("IKCFG_ST");
-  if (at == std::string_view::npos) return;
-  auto tail = ReadPart(file, r.offset + at, 4ULL << 20);
-  if (!tail) return;
-  if (auto text = FindEmbeddedKernelConfig(*tail)) {
+  if (auto text = FindEmbeddedKernelConfig(data)) {
     out.kernel_config = std::move(*text);
-    out.kernel_config_where = Where(where, r.offset + at) + " (IKCONFIG)";
+    out.kernel_config_where = where + " (IKCONFIG)";
   }
 }
 
-// Reads [offset, offset+size) of a file the unpacker wrote (or the image itself).
-std::optional<std::string> ReadPart(const std::string& path, uint64_t offset, uint64_t size) {
-  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  struct stat st {};
-  std::optional<std::string> out;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && offset < static_cast<uint64_t>(st.st_size)) {
-    size = std::min<uint64_t>(size, static_cast<uint64_t>(st.st_size) - offset);
-    std::string buf(size, '\0');
-    ssize_t n = pread(fd, buf.data(), size, static_cast<off_t>(offset));
-    if (n > 0) {
-      buf.resize(static_cast<size_t>(n));
-      out = std::move(buf);
-    }
-  }
-  close(fd);
-  return out;
-}
-
-// Scans the unknown regions of `blob` (whose bytes are in `file`) and of every sub-blob the
-// unpacker wrote out as raw bytes (<out_dir>/<disk_path>.bin).
+// Scans the unknown regions of `blob` (whose bytes are in `file`, mapped once) and of every
+// sub-blob the unpacker wrote out as raw bytes (<out_dir>/<disk_path>.bin).
 void WalkBlob(const BlobLayout& blob, const std::string& file, const std::string& out_dir,
               int depth, uint64_t& budget, BootLoaderFacts& out) {
   if (depth > 32) return;
+  std::optional<Blob> mapped;
   if (!file.empty())
-    for (const Region& r : blob.regions)
-      if (r.kind == Region::Kind::kUnknown && r.size >= 64 && r.size <= kMaxRegionBytes &&
-          r.size <= budget)
-        if (auto bytes = ReadPart(file, r.offset, r.size)) {
-          budget -= bytes->size();
-          ScanRegion(*bytes, blob.path, r.offset, out);
-          ScanForKernelConfig(file, r, blob.path, *bytes, out);
-        }
+    if (auto b = Blob::MapFile(file)) mapped = std::move(*b);
+  std::string_view bytes = mapped ? AsChars(mapped->bytes()) : std::string_view();
+  for (const Region& r : blob.regions) {
+    if (r.kind != Region::Kind::kUnknown || r.size < 64 || r.size > kMaxRegionBytes ||
+        r.size > budget || r.offset >= bytes.size())
+      continue;
+    std::string_view region = bytes.substr(r.offset, r.size);
+    budget -= region.size();
+    ScanForBootLoader(region, Where(blob.path, r.offset), out);
+    // The IKCONFIG marker sits in an unknown region; the gzip stream after it may have been
+    // carved as a chunk of its own, so the configuration is read on past the region.
+    if (size_t at = region.find("IKCFG_ST"); at != std::string_view::npos)
+      NoteKernelConfig(bytes.substr(r.offset + at), Where(blob.path, r.offset + at), out);
+  }
   for (const Region& r : blob.regions)
     for (const BlobLayout& child : r.children) {
       std::string child_file;
@@ -334,11 +306,7 @@ void BuildBootLoader(DeviceModel& m, const Unpacked& unpacked, const std::string
       continue;
     }
     ScanForBootLoader(*data, dev, out);
-    if (out.kernel_config.empty())
-      if (auto text = FindEmbeddedKernelConfig(*data)) {
-        out.kernel_config = std::move(*text);
-        out.kernel_config_where = dev + " (IKCONFIG)";
-      }
+    NoteKernelConfig(*data, dev, out);
   }
 }
 
