@@ -4,6 +4,7 @@
 #include <pcre2.h>
 
 #include <algorithm>
+#include <cctype>
 #include <memory>
 #include <mutex>
 
@@ -182,9 +183,13 @@ void ScanProgramStrings(std::string_view data, const std::string& path, std::vec
     while (i < data.size() && Printable(static_cast<unsigned char>(data[i]))) ++i;
     if (i - b < 6 || i - b > 1024) continue;
     std::string_view str = data.substr(b, i - b);
-    std::string low = Lower(str);
-    bool hint = false;
-    for (std::string_view h : kHints) hint = hint || low.find(h) != std::string::npos;
+    // Case-insensitive, without a lower-cased copy of every string of every program.
+    auto has = [str](std::string_view h) {
+      return std::search(str.begin(), str.end(), h.begin(), h.end(), [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) == b;
+             }) != str.end();
+    };
+    bool hint = std::any_of(std::begin(kHints), std::end(kHints), has);
     if (!hint) continue;
     size_t first = out.size();
     ScanWith(str, path, true, true, out);
@@ -196,7 +201,6 @@ void ScanProgramStrings(std::string_view data, const std::string& path, std::vec
     found += out.size() - first;
   }
 }
-
 
 namespace {
 
