@@ -86,9 +86,13 @@ def main():
         # One truth per (candidate products, upstream version): libc6 and libc-bin are one glibc;
         # OpenWrt's "libc" is uclibc or uclibc-ng, whichever the binaries say.
         groups = {}
+        unversioned = {}  # covered products whose truth has no comparable version: name -> prods
         for name, version in case['packages']:
             v = upstream(version)
-            if name not in pkg_products or versionless(name, v) or not comparable(v):
+            if name not in pkg_products:
+                continue
+            if versionless(name, v) or not comparable(v):
+                unversioned.setdefault(name, frozenset(pkg_products[name]))
                 continue
             groups.setdefault((frozenset(pkg_products[name]), v), name)
         truth = {}
@@ -119,8 +123,16 @@ def main():
                 misses.append('%s: %s %s' % (case['name'], name, v))
                 res['missed'].append('%s %s (found: %s)' % (name, v, ', '.join(
                     sorted('%s %s' % f for f in found if f[0] in prods)) or 'nothing'))
+        # Products the truth lists without a comparable version (OpenWrt's git-dated procd, ubus):
+        # were they named at all, with or without a version? Reported, not counted.
+        named_products = set(p for p, _ in found)
+        res['unversioned'] = sorted(unversioned)
+        res['unversioned_named'] = sorted(n for n, prods in unversioned.items()
+                                          if prods & named_products)
         fp = 0
         for prod, v in sorted(found - matched):
+            if v == '':
+                continue  # named without a version (a path rule): neither right nor wrong
             if prod in truth:
                 fp += 1
                 extras.append('%s: %s %s (truth %s)' % (case['name'], prod, v, ', '.join(sorted(truth[prod]))))
@@ -141,6 +153,18 @@ def main():
     pre = tot_tp / (tot_tp + tot_fp) if tot_tp + tot_fp else 1.0
     print('| **all** | %d | %d | %d | %d | **%.1f%%** | **%.1f%%** |' % (
         tot_tp + tot_fn, tot_tp, tot_fp, tot_fn, 100 * rec, 100 * pre))
+    print()
+    print('Packages without a comparable version (not counted above), named by the binaries '
+          'or paths without the package database:')
+    print()
+    print('| image | packages | named | not named |')
+    print('|---|---:|---:|---|')
+    for r in results:
+        if r['unversioned']:
+            print('| %s | %d | %d | %s |' % (r['name'], len(r['unversioned']),
+                                            len(r['unversioned_named']),
+                                            ', '.join(sorted(set(r['unversioned']) -
+                                                             set(r['unversioned_named']))) or '-'))
     print()
     print('Missed: ' + ('; '.join(misses) if misses else 'none'))
     print()

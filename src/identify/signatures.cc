@@ -35,14 +35,19 @@ struct Pcre {
   pcre2_code* code = nullptr;
   uint32_t group = 1;  // the capture group that holds the version
   bool join = false;   // join every matched group with '.'
+  bool versionless = false;  // a match names the product; the version is ""
   Pcre() = default;
   Pcre(const Pcre&) = delete;
   Pcre& operator=(const Pcre&) = delete;
-  Pcre(Pcre&& o) noexcept : code(o.code), group(o.group), join(o.join) { o.code = nullptr; }
+  Pcre(Pcre&& o) noexcept
+      : code(o.code), group(o.group), join(o.join), versionless(o.versionless) {
+    o.code = nullptr;
+  }
   Pcre& operator=(Pcre&& o) noexcept {
     std::swap(code, o.code);
     group = o.group;
     join = o.join;
+    versionless = o.versionless;
     return *this;
   }
   ~Pcre() {
@@ -50,7 +55,7 @@ struct Pcre {
   }
 };
 
-Result<Pcre> CompilePcre(const std::string& re) {
+Result<Pcre> CompilePcre(const std::string& re, bool versionless = false) {
   int err = 0;
   PCRE2_SIZE at = 0;
   Pcre p;
@@ -64,9 +69,10 @@ Result<Pcre> CompilePcre(const std::string& re) {
   }
   uint32_t groups = 0;
   pcre2_pattern_info(p.code, PCRE2_INFO_CAPTURECOUNT, &groups);
-  if (groups == 0)
+  if (groups == 0 && !versionless)
     return Fail(ErrorCode::kMalformed,
                 fmt::format("regex '{}' has no capture group for the version", re));
+  p.versionless = versionless;
   int named = pcre2_substring_number_from_name(p.code, reinterpret_cast<PCRE2_SPTR>("version"));
   if (named > 0) p.group = static_cast<uint32_t>(named);
   pcre2_jit_compile(p.code, PCRE2_JIT_COMPLETE);  // best effort: the interpreter works too
@@ -189,7 +195,8 @@ Result<Signature> ParseSignature(const std::string& name, const std::string& tex
       "product",        "description", "cpe_vendor", "cpe_product", "cpe_part",  "purl_type",
       "purl_namespace", "purl_name",   "type",       "packages",    "libraries", "rule"};
   static const std::set<std::string_view> kRule = {
-      "id", "match", "version", "filename", "files", "tests", "negatives", "join", "highest"};
+      "id",   "match",   "version",  "filename",    "files",      "tests",
+      "join", "highest", "requires", "versionless", "negatives", "window"};
   for (const auto& [k, v] : doc)
     if (!kTop.contains(k.str()))
       return Fail(ErrorCode::kMalformed,
@@ -301,9 +308,13 @@ Result<Signature> ParseSignature(const std::string& name, const std::string& tex
             ErrorCode::kMalformed,
             fmt::format("{}:{}: match must be a literal of at least 3 bytes (\\xNN escapes)", name,
                         line));
+      if ((*lit)[0] == '\0')  // Vectorscan's literal API takes a leading NUL for an empty string
+        return Fail(ErrorCode::kMalformed,
+                    fmt::format("{}:{}: a match literal cannot start with \\x00", name, line));
       r.literals.push_back(*lit);
     }
-    for (auto [key, into] : {std::pair{"join", &r.join}, std::pair{"highest", &r.highest}})
+    for (auto [key, into] : {std::pair{"join", &r.join}, std::pair{"highest", &r.highest},
+                             std::pair{"versionless", &r.versionless}})
       if (const toml::node* j = rt->get(key)) {
         auto b = j->value<bool>();
         if (!b)
@@ -311,9 +322,40 @@ Result<Signature> ParseSignature(const std::string& name, const std::string& tex
                       fmt::format("{}:{}: {} must be true or false", name, LineOf(*j), key));
         *into = *b;
       }
+    if (const toml::node* w = rt->get("window")) {
+      auto n = w->value<int64_t>();
+      if (!n || *n < 16 || *n > static_cast<int64_t>(kMaxWindow))
+        return Fail(ErrorCode::kMalformed,
+                    fmt::format("{}:{}: window must be a number of bytes from 16 to {}", name,
+                                LineOf(*w), kMaxWindow));
+      r.window = static_cast<size_t>(*n);
+    }
     auto files = StringList(*rt, "files", name);
     if (!files) return Fail(ErrorCode::kMalformed, files.error().message);
     r.files = *files;
+    auto requires_list = StringList(*rt, "requires", name);
+    if (!requires_list) return Fail(ErrorCode::kMalformed, requires_list.error().message);
+    for (const std::string& q : *requires_list) {
+      auto lit = Unescape(q);
+      if (!lit || lit->size() < 3)
+        return Fail(ErrorCode::kMalformed,
+                    fmt::format("{}:{}: requires must list literals of at least 3 bytes", name,
+                                line));
+      r.requires_literals.push_back(*lit);
+    }
+    if (!r.requires_literals.empty() && (!r.literals.empty() || r.version.empty()))
+      return Fail(ErrorCode::kMalformed,
+                  fmt::format("{}:{}: requires is for whole-file rules (version and files, no "
+                              "match)",
+                              name, line));
+    if (r.window != 0 && r.literals.empty())
+      return Fail(ErrorCode::kMalformed,
+                  fmt::format("{}:{}: window is for rules with a match literal", name, line));
+    if (r.versionless && (r.filename.empty() || !r.version.empty()))
+      return Fail(ErrorCode::kMalformed,
+                  fmt::format("{}:{}: versionless is for filename rules (the path names the "
+                              "product; no version regex)",
+                              name, line));
     if (r.match.empty() && !r.version.empty() && r.files.empty())
       return Fail(ErrorCode::kMalformed,
                   fmt::format("{}:{}: a version regex without a match literal must name its files",
@@ -416,7 +458,7 @@ Result<Database> Database::Load(const std::vector<std::pair<std::string, std::st
         }
       }
       if (!r.filename.empty()) {
-        auto p = CompilePcre(r.filename);
+        auto p = CompilePcre(r.filename, r.versionless);
         if (!p)
           return Fail(ErrorCode::kMalformed,
                       fmt::format("{}:{}: filename {}", s.file, r.line, p.error().message));
@@ -465,6 +507,8 @@ const Database* Database::Builtin(std::string* error) {
       db.emplace(std::move(*r));
     else
       load_error = r.error().message;
+    // Loud once: without signatures identification silently loses every binary finding.
+    if (!db) fmt::print(stderr, "firmwarden: binary signatures not loaded: {}\n", load_error);
   });
   if (error != nullptr) *error = load_error;
   return db ? &*db : nullptr;
@@ -482,6 +526,10 @@ std::optional<std::pair<std::string, size_t>> RunCapture(const Pcre& p, pcre2_ma
   if (rc <= 0) return std::nullopt;
   PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
   if (match_end != nullptr) *match_end = std::max<size_t>(ov[1], ov[0] + 1);
+  if (p.versionless) {
+    if (match_len != nullptr) *match_len = ov[1] - ov[0];
+    return std::pair{std::string(), static_cast<size_t>(ov[0])};
+  }
   std::string v;
   if (p.join) {
     for (int g = 1; g < rc; ++g) {
@@ -639,10 +687,12 @@ std::vector<Hit> Scanner::Scan(std::span<const std::byte> data, std::string_view
     if (FilesAllow(rule, basename)) {
       std::set<std::string> seen;
       uint64_t covered = 0;  // windows already searched end here
+      size_t before = rule.window != 0 ? rule.window : kWindowBefore;
+      size_t after = rule.window != 0 ? rule.window : kWindowAfter;
       for (uint64_t end : ends) {
         if (end + 64 <= covered) continue;
-        size_t lo = end > kWindowBefore ? end - kWindowBefore : 0;
-        size_t hi = std::min<size_t>(all.size(), end + kWindowAfter);
+        size_t lo = end > before ? end - before : 0;
+        size_t hi = std::min<size_t>(all.size(), end + after);
         std::string_view window = all.substr(lo, hi - lo);
         // Every match in the window: two versions close together are two findings.
         for (size_t from = 0; from < window.size();) {
@@ -671,6 +721,9 @@ std::vector<Hit> Scanner::Scan(std::span<const std::byte> data, std::string_view
       const Database::Impl::Flat& f = im.flat[id];
       const Rule& rule = db_.sigs_[f.sig].rules[f.rule];
       if (!basename.empty() && !FilesAllow(rule, basename)) continue;
+      if (!std::all_of(rule.requires_literals.begin(), rule.requires_literals.end(),
+                       [&](const std::string& q) { return all.find(q) != std::string_view::npos; }))
+        continue;
       std::set<std::string> seen;
       int matches = 0;
       for (size_t from = 0; from < all.size() && matches < kMaxWholeFileMatches; ++matches) {

@@ -52,6 +52,15 @@ struct Rule {
   // When true only the highest version this rule finds in one file counts (symbol-version names).
   bool highest = false;
   std::vector<std::string> files;  // fnmatch globs over the basename; when set, only these files
+  // Whole-file rules: literals the file must contain for the regex to run over it ("musl libc (",
+  // so a libc.so of another C library is not searched for musl's bare version string).
+  std::vector<std::string> requires_literals;
+  // Rules with a match literal: bytes searched either side of each hit (0 = kWindowBefore and
+  // kWindowAfter), for versions kept a few hundred bytes from the text that finds them.
+  size_t window = 0;
+  // Filename rules without a version: the path names the product (OpenWrt's /sbin/procd, whose
+  // binaries carry no version), found with version "".
+  bool versionless = false;
   std::vector<TestCase> tests;
   std::vector<std::string> negatives;  // strings that must not yield a version
   int line = 0;
@@ -153,6 +162,9 @@ class Scanner {
 // filename rules through ScanPath) and its `negatives`; returns one "file:line: problem" per
 // failure, empty when all pass. The data files' own unit test.
 std::vector<std::string> CheckTests(const Database& db);
+
+// The largest `window` a rule may ask for.
+inline constexpr size_t kMaxWindow = 4096;
 
 // Files larger than this are not scanned (firmware binaries are far smaller).
 inline constexpr uint64_t kMaxScanFileBytes = 64ULL << 20;

@@ -147,6 +147,20 @@ void Source_signatures(const Context& ctx, std::vector<Component>& out) {
     }
   }
 
+  // A product named only by a path (versionless rule) that is also found with a version is that
+  // version: the path's evidence joins the first versioned finding of the same product.
+  for (auto it = found.begin(); it != found.end();) {
+    auto versioned = it->first.second.empty() ? found.upper_bound(it->first) : found.end();
+    if (versioned == found.end() || versioned->first.first != it->first.first) {
+      ++it;
+      continue;
+    }
+    for (ComponentEvidence& ev : it->second.c.evidence)
+      if (versioned->second.c.evidence.size() < kMaxOccurrences)
+        versioned->second.c.evidence.push_back(std::move(ev));
+    it = found.erase(it);
+  }
+
   // Package components already found, by lower-cased name, to join.
   std::unordered_map<std::string, std::vector<const Component*>> packages;
   for (const Component& c : out)
@@ -173,7 +187,7 @@ void Source_signatures(const Context& ctx, std::vector<Component>& out) {
       if (it == packages.end()) continue;
       const Component* pkg = nullptr;
       for (const Component* p : it->second)
-        if (SameUpstream(p->version, c.version)) pkg = p;
+        if (c.version.empty() ? pkg == nullptr : SameUpstream(p->version, c.version)) pkg = p;
       if (pkg == nullptr) continue;
       c.name = pkg->name;
       c.version = UpstreamVersion(pkg->version);
