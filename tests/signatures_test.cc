@@ -103,6 +103,54 @@ TEST(SignaturesRealImage, BinaryFindingsJoinThePackages) {
   EXPECT_TRUE(FromSignature(*Named(r, "libc")[0]));
 }
 
+// OpenWrt's own daemons and libraries carry no version in their binaries: without the opkg
+// database their paths name them, once each, with no version (COMP-01 then flags them); with the
+// database the path evidence joins the git-dated packages instead of adding versionless twins.
+TEST(SignaturesRealImage, OpenWrtProductsNamedByPathWithoutAVersion) {
+  std::string image =
+      t::SharedDir() + "/corpora/firmware/openwrt-15.05.1-ar71xx-tl-wr703n-v1-sysupgrade.bin";
+  if (!t::Exists(image)) GTEST_SKIP() << "no " << image;
+  struct Want {
+    const char* product;
+    const char* file;
+    const char* package;  // the opkg package the evidence joins
+  };
+  const Want wants[] = {{"procd", "/sbin/procd", "procd"},
+                        {"ubus", "/sbin/ubusd", "ubus"},
+                        {"uci", "/sbin/uci", "uci"},
+                        {"netifd", "/sbin/netifd", "netifd"},
+                        {"libubox", "/lib/libubox.so", "libubox"},
+                        {"uhttpd", "/usr/sbin/uhttpd", "uhttpd"}};
+  {
+    ScopedEnv skip("FIRMWARDEN_IDENTIFY_SKIP", "opkg");
+    ScanResult r = Identify(image);
+    for (const Want& w : wants) {
+      std::vector<const Component*> found = Named(r, w.product);
+      ASSERT_EQ(found.size(), 1u) << w.product;
+      const Component& c = *found[0];
+      EXPECT_EQ(c.version, "") << w.product;
+      EXPECT_EQ(c.purl, std::string("pkg:generic/openwrt/") + w.product);
+      EXPECT_EQ(c.cpe, std::string("cpe:2.3:a:openwrt:") + w.product + ":*:*:*:*:*:*:*:*");
+      bool names_file = false;
+      for (const ComponentEvidence& e : c.evidence) {
+        EXPECT_EQ(e.technique, "filename") << w.product;
+        EXPECT_DOUBLE_EQ(e.confidence, confidence::kFilename);
+        names_file |= e.path == w.file;
+      }
+      EXPECT_TRUE(names_file) << w.product << " evidence does not name " << w.file;
+    }
+  }
+  ScanResult r = Identify(image);
+  for (const Want& w : wants) {
+    std::vector<const Component*> pkg = Named(r, w.package);
+    ASSERT_EQ(pkg.size(), 1u) << w.package;
+    EXPECT_FALSE(pkg[0]->version.empty()) << w.package;
+    EXPECT_TRUE(FromSignature(*pkg[0])) << w.package << " has no path evidence";
+    for (const Component* c : Named(r, w.product))
+      EXPECT_FALSE(c->version.empty()) << w.product << ": a versionless twin beside the package";
+  }
+}
+
 // ELF linkage: with only the binaries speaking, the programs a signature found link the C
 // library another signature found, and that becomes a dependency between the two components.
 TEST(SignaturesRealImage, LinkageBecomesDependencies) {

@@ -41,9 +41,22 @@ TEST(Signatures, EmbeddedDataLoadsAndCoversTheEmbeddedLinuxList) {
     EXPECT_EQ(s.file, s.product + ".toml") << "one file per product, named after it";
   }
   EXPECT_EQ(products.size(), db.signatures().size());
-  for (const char* p : {"busybox", "dropbear", "openssh", "openssl", "zlib", "dnsmasq", "uclibc",
-                        "glibc", "curl", "lighttpd", "nginx", "hostapd", "wpa_supplicant"})
+  // The embedded-Linux list, every product of it (gdbserver is product gdb).
+  for (const char* p :
+       {"busybox",    "dropbear",   "openssh",    "openssl",        "libressl",    "wolfssl",
+        "mbedtls",    "gnutls",     "zlib",       "curl",           "wget",        "uclibc",
+        "uclibc-ng",  "musl",       "glibc",      "dnsmasq",        "hostapd",     "wpa_supplicant",
+        "lighttpd",   "boa",        "goahead",    "mini_httpd",     "thttpd",      "uhttpd",
+        "nginx",      "apache_httpd", "miniupnpd", "libupnp",       "avahi",       "samba",
+        "vsftpd",     "proftpd",    "pure-ftpd",  "openvpn",        "strongswan",  "ppp",
+        "iptables",   "nftables",   "iproute2",   "ntp",            "chrony",      "u-boot",
+        "sqlite",     "libxml2",    "expat",      "json-c",         "lua",         "php",
+        "python",     "perl",       "libpcap",    "tcpdump",        "gdb",         "strace",
+        "mosquitto",  "net-snmp",   "quagga",     "bind",           "unbound",     "libjpeg",
+        "libpng",     "live555",    "pcre",       "ncurses",        "dbus",        "systemd",
+        "procd",      "ubus",       "uci",        "netifd",         "libubox"})
     EXPECT_TRUE(products.contains(p)) << p;
+  EXPECT_GE(products.size(), 150u);
 }
 
 // The data-driven test: every `tests` entry of every rule, through Vectorscan, the window and
@@ -131,6 +144,76 @@ TEST(Signatures, BrokenFilesAreRefusedWithFileAndLine) {
   std::vector<std::string> problems = CheckTests(*db);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("t.toml:7:"), std::string::npos) << problems[0];
+}
+
+TEST(Signatures, NewRuleKeysAreValidated) {
+  auto err = [](std::string rule) {
+    auto r = Database::Load(
+        {{"k.toml", "product = \"k\"\ncpe_vendor = \"k\"\ncpe_product = \"k\"\n[[rule]]\n" +
+                        rule + "\n"}});
+    return r ? std::string() : r.error().message;
+  };
+  EXPECT_NE(err("match = '\\x00ABC'\nversion = 'ABC(\\d)'\n"
+                "tests = [{ text = \"\\u0000ABC1\", version = \"1\" }]")
+                .find("cannot start with \\x00"),
+            std::string::npos);
+  EXPECT_NE(err("match = 'ABC'\nversion = 'ABC(\\d)'\nwindow = 8\n"
+                "tests = [{ text = \"ABC1\", version = \"1\" }]")
+                .find("window must be a number of bytes from 16 to 4096"),
+            std::string::npos);
+  EXPECT_NE(err("version = '(\\d)'\nfiles = ['f']\nwindow = 64\n"
+                "tests = [{ text = \"1\", version = \"1\" }]")
+                .find("window is for rules with a match literal"),
+            std::string::npos);
+  EXPECT_NE(err("match = 'ABC'\nversion = 'ABC(\\d)'\nrequires = ['XYZ']\n"
+                "tests = [{ text = \"ABC1\", version = \"1\" }]")
+                .find("requires is for whole-file rules"),
+            std::string::npos);
+  EXPECT_NE(err("match = 'ABC'\nversion = 'ABC(\\d)'\nversionless = true\n"
+                "tests = [{ text = \"ABC1\", version = \"1\" }]")
+                .find("versionless is for filename rules"),
+            std::string::npos);
+  // Without `versionless` a filename regex must still capture a version.
+  EXPECT_NE(err("filename = '/bin/k$'\ntests = [{ text = \"/bin/k\", version = \"\" }]")
+                .find("no capture group"),
+            std::string::npos);
+}
+
+TEST(Signatures, WindowRequiresAndVersionlessRules) {
+  auto db = Database::Load(
+      {{"n.toml",
+        "product = \"n\"\ncpe_vendor = \"n\"\ncpe_product = \"n\"\n"
+        "[[rule]]\nid = \"wide\"\nmatch = 'MARK'\nwindow = 1024\nversion = 'MARK[^\\x00]*\\x00(\\d+)'\n"
+        "tests = [{ text = \"MARK\\u00007\", version = \"7\" }]\n"
+        "[[rule]]\nid = \"guarded\"\nversion = '\\x00v(\\d+\\.\\d+)\\x00'\nfiles = ['libn.so']\n"
+        "requires = ['n library']\ntests = [{ text = \"n library\\u0000v1.2\\u0000\", version = "
+        "\"1.2\" }]\n"
+        "[[rule]]\nid = \"path\"\nversionless = true\nfilename = '^/sbin/nd$'\n"
+        "tests = [{ text = \"/sbin/nd\", version = \"\" }]\nnegatives = [\"/sbin/nd.sh\"]\n"}});
+  ASSERT_TRUE(db) << db.error().message;
+  EXPECT_TRUE(CheckTests(*db).empty());
+  Scanner sc(*db);
+  auto versions = [&](const std::string& text, std::string_view base) {
+    std::set<std::string> v;
+    for (const Hit& h : sc.Scan(Bytes(text), base)) v.insert(h.version);
+    return v;
+  };
+  // The version 600 bytes after the literal: inside a 1024-byte window, outside the default.
+  std::string far = "MARK" + std::string(600, 'x') + std::string(1, '\0') + "9";
+  EXPECT_EQ(versions(far, "prog"), (std::set<std::string>{"9"}));
+  std::string too_far = "MARK" + std::string(1100, 'x') + std::string(1, '\0') + "9";
+  EXPECT_TRUE(versions(too_far, "prog").empty());
+  // The whole-file rule runs only on the named file, and only when the required literal is in it.
+  std::string lib = std::string("n library") + '\0' + "v3.4" + '\0';
+  EXPECT_EQ(versions(lib, "libn.so"), (std::set<std::string>{"3.4"}));
+  EXPECT_TRUE(versions(lib, "other.so").empty());
+  EXPECT_TRUE(versions(std::string("m library") + '\0' + "v3.4" + '\0', "libn.so").empty());
+  // The path names the product, with an empty version.
+  std::vector<Hit> hits = sc.ScanPath("/sbin/nd");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].version, "");
+  EXPECT_EQ(hits[0].text, "/sbin/nd");
+  EXPECT_TRUE(sc.ScanPath("/usr/sbin/nd").empty());
 }
 
 TEST(Signatures, CaptureStaysInsideTheWindow) {
