@@ -100,6 +100,10 @@ TEST(Identify, UpstreamVersionDropsEpochAndRevision) {
   EXPECT_EQ(identify::UpstreamVersion("1.19.4-6"), "1.19.4");
   EXPECT_EQ(identify::UpstreamVersion("2.79rc1-1"), "2.79rc1");
   EXPECT_EQ(identify::UpstreamVersion("3.3.8"), "3.3.8");
+  // Debian's roll-back marker: the package holds the release after "really".
+  EXPECT_EQ(identify::UpstreamVersion("2.12.7+dfsg+really2.9.14-2.1+deb13u3"), "2.9.14");
+  EXPECT_EQ(identify::UpstreamVersion("1:1.3.dfsg+really1.3.1-1+deb13u1"), "1.3.1");
+  EXPECT_EQ(identify::UpstreamVersion("1.0+really"), "1.0+really");
 }
 
 TEST(Identify, DependsNamesTakeTheFirstAlternative) {
