@@ -333,7 +333,8 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, SbomFixtureTest,
                          ::testing::Values("debian", "openwrt", "alpine", "buildroot"));
 
 // The SPDX "files": each evidence file once, with SHA-1 and SHA-256 as coreutils computes them from
-// the bytes in the tar; every relationship points at an element of the document.
+// the bytes in the tar; every relationship points at an element of the document. CycloneDX nests
+// the same files under their components.
 struct EvidenceFileCase {
   const char* spec;
   const char* component;  // name of the package that must CONTAIN the file
@@ -426,6 +427,35 @@ TEST_P(SpdxFilesTest, EvidenceFilesCarryTheirHashesAndAreContained) {
   Env env2 = Env::Fixed(1700000000);
   EXPECT_EQ(sbom::Spdx(Identify(img, &env2)), doc);
   ExpectValid(doc, "spdx-2.3.schema.json", d);
+
+  // CycloneDX lists the same files, nested as file components of the component they evidence,
+  // with the same hashes; bom-refs stay unique across the document.
+  std::string cdx_doc = sbom::CycloneDx(r);
+  json cdx = json::parse(cdx_doc);
+  std::set<std::string> refs, cdx_paths;
+  bool nested = false;
+  for (const json& comp : cdx["components"]) {
+    EXPECT_TRUE(refs.insert(comp["bom-ref"]).second) << comp["bom-ref"];
+    if (!comp.contains("components")) continue;
+    for (const json& f : comp["components"]) {
+      EXPECT_EQ(f["type"], "file");
+      EXPECT_TRUE(refs.insert(f["bom-ref"]).second) << f["bom-ref"];
+      cdx_paths.insert(f["name"]);
+      ASSERT_EQ(f["hashes"].size(), 2u) << f["name"];
+      EXPECT_EQ(f["hashes"][0]["alg"], "SHA-1");
+      EXPECT_EQ(f["hashes"][1]["alg"], "SHA-256");
+      if (comp["name"] == p.component && f["name"] == "/" + std::string(p.path)) {
+        nested = true;
+        EXPECT_EQ(f["hashes"][0]["content"], sha1);
+        EXPECT_EQ(f["hashes"][1]["content"], sha256);
+      }
+    }
+  }
+  EXPECT_TRUE(nested) << p.component << " does not nest /" << p.path;
+  std::set<std::string> spdx_paths;
+  for (const std::string& n : names) spdx_paths.insert(n.substr(1));  // "./bin/x" -> "/bin/x"
+  EXPECT_EQ(cdx_paths, spdx_paths) << "both formats list the same evidence files";
+  ExpectValid(cdx_doc, "bom-1.6.schema.json", d);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, SpdxFilesTest,

@@ -1,7 +1,8 @@
 // CycloneDX 1.6 JSON. The firmware image is metadata.component (type firmware, with the image's
 // SHA-256); every identified component is listed with its identity (purl, cpe), hashes and evidence
-// (identity with one method per observation, occurrences with path, line and offset); dependencies
-// hold firmware -> every component and the package-level edges (later: ELF DEPENDS_ON).
+// (identity with one method per observation, occurrences with path, line and offset) and, nested,
+// the files that are evidence of it (type file, SHA-1 and SHA-256); dependencies hold firmware ->
+// every component, the package-level edges and the ELF linkage edges.
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
@@ -56,7 +57,7 @@ ordered_json ComponentJson(const Component& c) {
   j["bom-ref"] = c.bom_ref;
   if (!c.supplier.empty()) j["supplier"] = {{"name", c.supplier}};
   j["name"] = c.name;
-  j["version"] = c.version;
+  if (!c.version.empty()) j["version"] = c.version;  // a product named without one
   if (!c.description.empty()) j["description"] = c.description;
   if (!c.sha256.empty())
     j["hashes"] = ordered_json::array({{{"alg", "SHA-256"}, {"content", c.sha256}}});
@@ -107,6 +108,24 @@ ordered_json ComponentJson(const Component& c) {
   }
   if (!occ.empty()) ev["occurrences"] = occ;
   j["evidence"] = ev;
+  // The files that are evidence of the component (the same list as SPDX `files`), hashed, as
+  // file components it contains. A file evidencing two components appears under each, with a
+  // bom-ref made unique by its parent's.
+  if (!c.evidence_files.empty()) {
+    ordered_json files = ordered_json::array();
+    for (const ComponentFile& f : c.evidence_files) {
+      ordered_json h = ordered_json::array();
+      if (!f.sha1.empty()) h.push_back({{"alg", "SHA-1"}, {"content", f.sha1}});
+      if (!f.sha256.empty()) h.push_back({{"alg", "SHA-256"}, {"content", f.sha256}});
+      ordered_json fj;
+      fj["type"] = "file";
+      fj["bom-ref"] = c.bom_ref + "#file:" + f.path;
+      fj["name"] = f.path;
+      if (!h.empty()) fj["hashes"] = h;
+      files.push_back(fj);
+    }
+    j["components"] = files;
+  }
   return j;
 }
 

@@ -107,7 +107,7 @@ std::string Spdx(const ScanResult& r) {
     ordered_json p;
     p["name"] = c.name;
     p["SPDXID"] = ids[c.bom_ref];
-    p["versionInfo"] = c.version;
+    if (!c.version.empty()) p["versionInfo"] = c.version;  // a product named without one
     p["supplier"] = c.supplier.empty() ? std::string("NOASSERTION") : "Organization: " + c.supplier;
     p["downloadLocation"] = "NOASSERTION";
     p["filesAnalyzed"] = false;
