@@ -36,6 +36,10 @@ VERSIONLESS = {
 def versionless(name, v):
     return name in VERSIONLESS and re.match(VERSIONLESS[name][0], v) is not None
 
+# Products whose every signature rule is a versionless path rule (OpenWrt's procd, ubus, uhttpd…)
+# are never compared on version either: the scan names them without one, whatever the package's
+# version ("2015-10-29.1-…", or uhttpd's bare package release "28" in OpenWrt 2011).
+
 # Products whose own version adds the upstream patch level to the release (bash 5.1 with the
 # official patches bash51-001..004 reports "5.1.4"), while the Debian package may be versioned by
 # the release alone (bash 5.1-2): for these, a truth of two components matches a finding that
@@ -72,10 +76,13 @@ def main():
     results = []
     pkg_products = {}
     products = set()
+    named_only = set()  # products whose every rule is a versionless path rule (OpenWrt's procd)
     for f in sorted(os.listdir(sigdir)):
         if f.endswith('.toml'):
             d = tomllib.load(open(os.path.join(sigdir, f), 'rb'))
             products.add(d['product'])
+            if all(r.get('versionless') for r in d.get('rule', [])):
+                named_only.add(d['product'])
             for p in [d['product']] + d.get('packages', []):
                 pkg_products.setdefault(p, set()).add(d['product'])
     cases = json.load(open(cases_path))
@@ -91,7 +98,7 @@ def main():
             v = upstream(version)
             if name not in pkg_products:
                 continue
-            if versionless(name, v) or not comparable(v):
+            if versionless(name, v) or not comparable(v) or pkg_products[name] <= named_only:
                 unversioned.setdefault(name, frozenset(pkg_products[name]))
                 continue
             groups.setdefault((frozenset(pkg_products[name]), v), name)

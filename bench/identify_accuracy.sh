@@ -85,7 +85,7 @@ CASES+=("$TMP/debian.json")
 # 3. real OpenWrt images against their opkg status
 echo '[' > "$TMP/openwrt.json"
 first=1
-for img in "$FIRMWARE"/openwrt-*.bin; do
+for img in "$FIRMWARE"/openwrt-*; do
   [ -f "$img" ] || continue
   out="$TMP/x-$(basename "$img")"
   "$BIN" extract "$img" -o "$out" >/dev/null 2>&1 || true
