@@ -3,8 +3,11 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
+#include <filesystem>
+#include <functional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -136,6 +139,33 @@ inline std::string FlipBits(std::string s, uint64_t seed, int count, size_t keep
     s[at] = static_cast<char>(s[at] ^ (1 << (rng() % 8)));
   }
   return s;
+}
+
+// Unpacks `rounds` copies of `image`, each with 1 to `max_flips` random bits flipped (one
+// generator, seeded with `seed`, for all rounds), each into the fresh directory `next_out()` names,
+// which is removed afterwards. Every copy must unpack and write nothing but files, directories and
+// symlinks. Call it inside ASSERT_NO_FATAL_FAILURE: a fatal failure ends the rounds.
+inline void ExpectBitFlipsContained(const std::string& image, uint64_t seed, int rounds,
+                                    int max_flips, const std::function<std::string()>& next_out) {
+  std::mt19937_64 rng(seed);
+  for (int i = 0; i < rounds; ++i) {
+    std::string data = image;
+    int flips = 1 + static_cast<int>(rng() % max_flips);
+    for (int f = 0; f < flips; ++f) {
+      size_t off = rng() % data.size();
+      data[off] = static_cast<char>(data[off] ^ (1u << (rng() % 8)));
+    }
+    SCOPED_TRACE(i);
+    std::string out = next_out();
+    auto u = UnpackMemory(data, "flip", Options(out));
+    ASSERT_TRUE(u.has_value());
+    for (const std::string& rel : firmwarden::testing::ListTree(out)) {
+      struct stat st {};
+      ASSERT_EQ(lstat((out + "/" + rel).c_str(), &st), 0);
+      EXPECT_TRUE(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)) << rel;
+    }
+    std::filesystem::remove_all(out);
+  }
 }
 
 }  // namespace firmwarden::unpack::testing
