@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <lzma.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -129,6 +130,40 @@ inline void PutU16(std::string& s, size_t at, uint16_t v, bool big_endian) {
   s[at] = static_cast<char>(big_endian ? v >> 8 : v & 0xFF);
   s[at + 1] = static_cast<char>(big_endian ? v & 0xFF : v >> 8);
 }
+
+// An .lzma ("LZMA alone") stream of `in`, as vendor tools write them: preset 1 with the given
+// dictionary size and literal context bits (the properties byte is 0x5D for lc=3, 0x5A for lc=0).
+inline std::string LzmaAlone(std::string_view in, uint32_t dict_size,
+                             uint32_t lc = LZMA_LC_DEFAULT) {
+  lzma_options_lzma opt;
+  lzma_lzma_preset(&opt, 1);
+  opt.dict_size = dict_size;
+  opt.lc = lc;
+  lzma_stream s = LZMA_STREAM_INIT;
+  EXPECT_EQ(lzma_alone_encoder(&s, &opt), LZMA_OK);
+  std::string out(in.size() + in.size() / 2 + 1024, '\0');
+  s.next_in = reinterpret_cast<const uint8_t*>(in.data());
+  s.avail_in = in.size();
+  s.next_out = reinterpret_cast<uint8_t*>(out.data());
+  s.avail_out = out.size();
+  EXPECT_EQ(lzma_code(&s, LZMA_FINISH), LZMA_STREAM_END);
+  out.resize(out.size() - s.avail_out);
+  lzma_end(&s);
+  return out;
+}
+
+// An unpack of `bytes` into "out" of a fresh temporary directory, as `firmwarden unpack -o` does.
+struct Extraction {
+  Extraction(std::string_view bytes, const std::string& name)
+      : u(UnpackMemory(bytes, name, Options(out))) {}
+  // The data written for `e`.
+  std::string Read(const FileEntry& e) const {
+    return firmwarden::testing::ReadFile(out + "/" + e.disk_path);
+  }
+  firmwarden::testing::TempDir tmp;
+  std::string out = tmp / "out";
+  Result<Unpacked> u;
+};
 
 // Flips `count` random bits (fixed seed) outside the first `keep` bytes.
 inline std::string FlipBits(std::string s, uint64_t seed, int count, size_t keep = 0) {
