@@ -6,6 +6,7 @@
 #include <lzma.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -177,23 +178,29 @@ inline std::string FlipBits(std::string s, uint64_t seed, int count, size_t keep
 }
 
 // Unpacks `rounds` copies of `image`, each with 1 to `max_flips` random bits flipped (one
-// generator, seeded with `seed`, for all rounds), each into the fresh directory `next_out()` names,
-// which is removed afterwards. Every copy must unpack and write nothing but files, directories and
-// symlinks. Call it inside ASSERT_NO_FATAL_FAILURE: a fatal failure ends the rounds.
+// generator, seeded with `seed`, for all rounds; with `head`, half the flips aim at the first
+// `head` bytes), each into the fresh directory `next_out()` names, which is removed afterwards.
+// Every copy must unpack and write nothing but files, directories and symlinks; `each`, when given,
+// looks at each result too. Call it inside ASSERT_NO_FATAL_FAILURE: a fatal failure ends the
+// rounds.
 inline void ExpectBitFlipsContained(const std::string& image, uint64_t seed, int rounds,
-                                    int max_flips, const std::function<std::string()>& next_out) {
+                                    int max_flips, const std::function<std::string()>& next_out,
+                                    size_t head = 0,
+                                    const std::function<void(const Unpacked&)>& each = nullptr) {
   std::mt19937_64 rng(seed);
   for (int i = 0; i < rounds; ++i) {
     std::string data = image;
     int flips = 1 + static_cast<int>(rng() % max_flips);
     for (int f = 0; f < flips; ++f) {
-      size_t off = rng() % data.size();
+      size_t off =
+          head > 0 && rng() % 2 ? rng() % std::min(data.size(), head) : rng() % data.size();
       data[off] = static_cast<char>(data[off] ^ (1u << (rng() % 8)));
     }
     SCOPED_TRACE(i);
     std::string out = next_out();
     auto u = UnpackMemory(data, "flip", Options(out));
     ASSERT_TRUE(u.has_value());
+    if (each) each(*u);
     for (const std::string& rel : firmwarden::testing::ListTree(out)) {
       struct stat st {};
       ASSERT_EQ(lstat((out + "/" + rel).c_str(), &st), 0);
