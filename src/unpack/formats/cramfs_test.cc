@@ -91,19 +91,14 @@ class CramfsImageTest : public ::testing::Test {
   }
   void Check(const std::string& img, std::string_view endian, std::string_view pad) {
     std::string out = tmp_ / "out";
-    auto u = Unpack(img, Options(out));
-    ASSERT_TRUE(u.has_value()) << u.error().ToString();
-    EXPECT_TRUE(u->Clean()) << testing::Diagnostics(*u);
-    const Region* r = FindRegion(u->layout, "cramfs");
-    ASSERT_NE(r, nullptr);
-    EXPECT_EQ(r->offset, 0u);
-    EXPECT_EQ(r->size, fs::file_size(img));
-    EXPECT_FALSE(r->truncated);
+    Unpacked u;
+    const Region* r = nullptr;
+    ASSERT_NO_FATAL_FAILURE(testing::UnpackWholeImage(img, out, "cramfs", u, r));
     EXPECT_EQ(RegionDetail(*r, "endianness"), endian);
     EXPECT_EQ(RegionDetail(*r, "version"), "2");
     EXPECT_EQ(RegionDetail(*r, "crc"), "ok");
     EXPECT_EQ(RegionDetail(*r, "pad"), pad);
-    ExpectMatchesSource(*u, tmp_ / "src", out);
+    ExpectMatchesSource(u, tmp_ / "src", out);
   }
   TempDir tmp_;
   int n_ = 0;  // numbers output directories

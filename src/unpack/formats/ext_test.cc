@@ -109,46 +109,41 @@ class ExtImageTest : public ::testing::Test {
   // `full`: the image also holds 32-bit device numbers and uids/gids above 65535.
   void Check(const std::string& img, std::string_view type, bool full = true) {
     std::string out = tmp_ / "out";
-    auto u = Unpack(img, Options(out));
-    ASSERT_TRUE(u.has_value()) << u.error().ToString();
-    EXPECT_TRUE(u->Clean()) << Diagnostics(*u);
-    const Region* r = FindRegion(u->layout, "ext");
-    ASSERT_NE(r, nullptr);
-    EXPECT_EQ(r->offset, 0u);
-    EXPECT_EQ(r->size, fs::file_size(img));
-    EXPECT_FALSE(r->truncated);
+    Unpacked u;
+    const Region* r = nullptr;
+    ASSERT_NO_FATAL_FAILURE(testing::UnpackWholeImage(img, out, "ext", u, r));
     EXPECT_EQ(RegionDetail(*r, "type"), type);
     ASSERT_TRUE(r->tree.has_value());
-    ExpectTreeMatches(*u, *r->tree, tmp_ / "src", out, ExtExpect());
-    const FileEntry* suid = u->files.Find(*r->tree, "suid");
+    ExpectTreeMatches(u, *r->tree, tmp_ / "src", out, ExtExpect());
+    const FileEntry* suid = u.files.Find(*r->tree, "suid");
     ASSERT_NE(suid, nullptr);
     EXPECT_EQ(suid->mode, 04755u);
-    const FileEntry* owned = u->files.Find(*r->tree, "home/user/owned.txt");
+    const FileEntry* owned = u.files.Find(*r->tree, "home/user/owned.txt");
     ASSERT_NE(owned, nullptr);
     EXPECT_EQ(owned->uid, 1000u);
     EXPECT_EQ(owned->gid, 1000u);
     if (full) {
-      const FileEntry* big = u->files.Find(*r->tree, "dev/big");
+      const FileEntry* big = u.files.Find(*r->tree, "dev/big");
       ASSERT_NE(big, nullptr);
       EXPECT_EQ(big->rdev_major, 300u);
       EXPECT_EQ(big->rdev_minor, 70000u);
-      const FileEntry* high = u->files.Find(*r->tree, "highid");
+      const FileEntry* high = u.files.Find(*r->tree, "highid");
       ASSERT_NE(high, nullptr);
       EXPECT_EQ(high->uid, 70000u);
       EXPECT_EQ(high->gid, 80000u);
     }
-    const FileEntry* hello = u->files.Find(*r->tree, "hello.txt");
+    const FileEntry* hello = u.files.Find(*r->tree, "hello.txt");
     ASSERT_NE(hello, nullptr);
     EXPECT_EQ(hello->mtime, 1600000000);
     // Exactly one of the two names of the hardlinked inode is the link.
-    const FileEntry* hard = u->files.Find(*r->tree, "dir/hard");
+    const FileEntry* hard = u.files.Find(*r->tree, "dir/hard");
     ASSERT_NE(hard, nullptr);
     EXPECT_NE(hard->type == EntryType::kHardlink, hello->type == EntryType::kHardlink);
-    EXPECT_NE(u->files.Find(*r->tree, "lost+found"), nullptr);
+    EXPECT_NE(u.files.Find(*r->tree, "lost+found"), nullptr);
     // origin.offset points at the inode: its first two bytes are i_mode.
     std::string bytes = ReadFile(img);
     for (const char* name : {"hello.txt", "suid", "dev/sda", "dir/sub/deep"}) {
-      const FileEntry* e = u->files.Find(*r->tree, name);
+      const FileEntry* e = u.files.Find(*r->tree, name);
       ASSERT_NE(e, nullptr) << name;
       if (e->type == EntryType::kHardlink) continue;
       ASSERT_GT(e->origin.offset, 0u) << name;

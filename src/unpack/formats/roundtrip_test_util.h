@@ -17,6 +17,7 @@
 
 #include "firmwarden/unpack.h"
 #include "test_util.h"
+#include "unpack/formats/handler_test_util.h"
 
 namespace firmwarden::testing {
 
@@ -93,6 +94,22 @@ inline std::string Diagnostics(const Unpacked& u) {
   std::string s;
   for (const Diagnostic& d : u.diagnostics) s += d.where + ": " + d.message + "\n";
   return s;
+}
+
+// Unpacks the image file `img` into `out`: it must give a clean result with a chunk of `format`
+// that spans the whole file, untruncated; `r` is that chunk. Call it inside
+// ASSERT_NO_FATAL_FAILURE.
+inline void UnpackWholeImage(const std::string& img, const std::string& out,
+                             std::string_view format, Unpacked& u, const Region*& r) {
+  auto result = Unpack(img, unpack::testing::Options(out));
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  u = std::move(*result);
+  EXPECT_TRUE(u.Clean()) << Diagnostics(u);
+  r = unpack::testing::FindRegion(u.layout, format);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->offset, 0u);
+  EXPECT_EQ(r->size, std::filesystem::file_size(img));
+  EXPECT_FALSE(r->truncated);
 }
 
 // Compares tree `t` of `u` with the directory `src`, entry for entry, and the files written under
