@@ -3,8 +3,13 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <lzma.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <functional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -127,6 +132,40 @@ inline void PutU16(std::string& s, size_t at, uint16_t v, bool big_endian) {
   s[at + 1] = static_cast<char>(big_endian ? v & 0xFF : v >> 8);
 }
 
+// An .lzma ("LZMA alone") stream of `in`, as vendor tools write them: preset 1 with the given
+// dictionary size and literal context bits (the properties byte is 0x5D for lc=3, 0x5A for lc=0).
+inline std::string LzmaAlone(std::string_view in, uint32_t dict_size,
+                             uint32_t lc = LZMA_LC_DEFAULT) {
+  lzma_options_lzma opt;
+  lzma_lzma_preset(&opt, 1);
+  opt.dict_size = dict_size;
+  opt.lc = lc;
+  lzma_stream s = LZMA_STREAM_INIT;
+  EXPECT_EQ(lzma_alone_encoder(&s, &opt), LZMA_OK);
+  std::string out(in.size() + in.size() / 2 + 1024, '\0');
+  s.next_in = reinterpret_cast<const uint8_t*>(in.data());
+  s.avail_in = in.size();
+  s.next_out = reinterpret_cast<uint8_t*>(out.data());
+  s.avail_out = out.size();
+  EXPECT_EQ(lzma_code(&s, LZMA_FINISH), LZMA_STREAM_END);
+  out.resize(out.size() - s.avail_out);
+  lzma_end(&s);
+  return out;
+}
+
+// An unpack of `bytes` into "out" of a fresh temporary directory, as `firmwarden unpack -o` does.
+struct Extraction {
+  Extraction(std::string_view bytes, const std::string& name)
+      : u(UnpackMemory(bytes, name, Options(out))) {}
+  // The data written for `e`.
+  std::string Read(const FileEntry& e) const {
+    return firmwarden::testing::ReadFile(out + "/" + e.disk_path);
+  }
+  firmwarden::testing::TempDir tmp;
+  std::string out = tmp / "out";
+  Result<Unpacked> u;
+};
+
 // Flips `count` random bits (fixed seed) outside the first `keep` bytes.
 inline std::string FlipBits(std::string s, uint64_t seed, int count, size_t keep = 0) {
   if (s.size() <= keep) return s;
@@ -136,6 +175,39 @@ inline std::string FlipBits(std::string s, uint64_t seed, int count, size_t keep
     s[at] = static_cast<char>(s[at] ^ (1 << (rng() % 8)));
   }
   return s;
+}
+
+// Unpacks `rounds` copies of `image`, each with 1 to `max_flips` random bits flipped (one
+// generator, seeded with `seed`, for all rounds; with `head`, half the flips aim at the first
+// `head` bytes), each into the fresh directory `next_out()` names, which is removed afterwards.
+// Every copy must unpack and write nothing but files, directories and symlinks; `each`, when given,
+// looks at each result too. Call it inside ASSERT_NO_FATAL_FAILURE: a fatal failure ends the
+// rounds.
+inline void ExpectBitFlipsContained(const std::string& image, uint64_t seed, int rounds,
+                                    int max_flips, const std::function<std::string()>& next_out,
+                                    size_t head = 0,
+                                    const std::function<void(const Unpacked&)>& each = nullptr) {
+  std::mt19937_64 rng(seed);
+  for (int i = 0; i < rounds; ++i) {
+    std::string data = image;
+    int flips = 1 + static_cast<int>(rng() % max_flips);
+    for (int f = 0; f < flips; ++f) {
+      size_t off =
+          head > 0 && rng() % 2 ? rng() % std::min(data.size(), head) : rng() % data.size();
+      data[off] = static_cast<char>(data[off] ^ (1u << (rng() % 8)));
+    }
+    SCOPED_TRACE(i);
+    std::string out = next_out();
+    auto u = UnpackMemory(data, "flip", Options(out));
+    ASSERT_TRUE(u.has_value());
+    if (each) each(*u);
+    for (const std::string& rel : firmwarden::testing::ListTree(out)) {
+      struct stat st {};
+      ASSERT_EQ(lstat((out + "/" + rel).c_str(), &st), 0);
+      EXPECT_TRUE(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)) << rel;
+    }
+    std::filesystem::remove_all(out);
+  }
 }
 
 }  // namespace firmwarden::unpack::testing

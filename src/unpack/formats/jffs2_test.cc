@@ -11,24 +11,28 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
-#include <map>
 #include <random>
 #include <string>
 
 #include "firmwarden/unpack.h"
 #include "test_util.h"
+#include "unpack/formats/handler_test_util.h"
+#include "unpack/formats/roundtrip_test_util.h"
 
 namespace firmwarden {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Diagnostics;
+using testing::Expect;
+using testing::ExpectTreeMatches;
 using testing::ReadFile;
 using testing::Sh;
 using testing::TempDir;
-
-int Shell(const std::string& command, std::string* out = nullptr) {
-  return testing::Run(command, out);
-}
+using unpack::testing::FindRegion;
+using unpack::testing::Options;
+using unpack::testing::RegionDetail;
+using unpack::testing::Shell;
 
 bool HaveMkfs() { return Shell("command -v mkfs.jffs2 >/dev/null 2>&1") == 0; }
 
@@ -63,30 +67,6 @@ bool BuildTree(const std::string& root) {
   if (mknod((root + "/dev/sda").c_str(), S_IFBLK | 0660, makedev(8, 0)) != 0) return false;
   Shell("touch -h -d @1600000000 " + Sh(root + "/hello.txt"));
   return true;
-}
-
-UnpackOptions Options(const std::string& out) {
-  UnpackOptions o;
-  o.output_dir = out;
-  return o;
-}
-
-const Region* FindChunk(const BlobLayout& layout, std::string_view format) {
-  for (const Region& r : layout.regions)
-    if (r.kind == Region::Kind::kChunk && r.format == format) return &r;
-  return nullptr;
-}
-
-std::string Detail(const Region& r, std::string_view key) {
-  for (const KeyValue& kv : r.details)
-    if (kv.key == key) return kv.value;
-  return "<missing>";
-}
-
-std::string DiagText(const Unpacked& u) {
-  std::string s;
-  for (const Diagnostic& d : u.diagnostics) s += d.where + ": " + d.message + "\n";
-  return s;
 }
 
 // JFFS2's CRC32: the reflected 0xEDB88320 polynomial, seeded with 0 and not inverted at the end.
@@ -191,66 +171,13 @@ std::string RewriteAsLzma(const std::string& img, bool big, bool all_nodes, bool
   return out;
 }
 
-// Compares every entry of tree `t` with the source directory, and checks what is on disk.
-void ExpectMatchesSource(const Unpacked& u, size_t t, const std::string& src,
-                         const std::string& out) {
-  std::map<std::string, const FileEntry*> entries;
-  for (const FileEntry* e : u.files.EntriesOf(t)) entries[e->tree_path] = e;
-  size_t compared = 0;
-  for (auto it = fs::recursive_directory_iterator(src); it != fs::end(it); ++it) {
-    std::string rel = it->path().lexically_relative(src).string();
-    SCOPED_TRACE(rel);
-    struct stat st {};
-    ASSERT_EQ(lstat(it->path().c_str(), &st), 0);
-    auto found = entries.find(rel);
-    ASSERT_NE(found, entries.end()) << "missing from the tree";
-    const FileEntry& e = *found->second;
-    ++compared;
-    EXPECT_EQ(e.mode, st.st_mode & 07777);
-    EXPECT_EQ(e.uid, st.st_uid);
-    EXPECT_EQ(e.gid, st.st_gid);
-    if (!S_ISDIR(st.st_mode)) {
-      EXPECT_EQ(e.mtime, st.st_mtime);
-    }
-    EXPECT_NE(e.state, EntryState::kUnsafe);
-    EXPECT_NE(e.state, EntryState::kTruncated);
-    if (S_ISDIR(st.st_mode)) {
-      EXPECT_EQ(e.type, EntryType::kDir);
-    } else if (S_ISREG(st.st_mode)) {
-      std::string want = ReadFile(it->path());
-      if (st.st_nlink > 1 && e.type == EntryType::kHardlink) {
-        struct stat tst {};
-        ASSERT_EQ(lstat((src + "/" + e.link_target).c_str(), &tst), 0) << e.link_target;
-        EXPECT_EQ(tst.st_ino, st.st_ino) << "hardlink to a different file";
-      } else {
-        EXPECT_EQ(e.type, EntryType::kFile);
-        EXPECT_EQ(e.size, static_cast<uint64_t>(st.st_size));
-      }
-      ASSERT_FALSE(e.disk_path.empty());
-      std::string got = ReadFile(out + "/" + e.disk_path);
-      EXPECT_EQ(got.size(), want.size());
-      EXPECT_EQ(testing::Sha256Hex(got), testing::Sha256Hex(want));
-    } else if (S_ISLNK(st.st_mode)) {
-      EXPECT_EQ(e.type, EntryType::kSymlink);
-      std::string target = fs::read_symlink(it->path()).string();
-      EXPECT_EQ(e.link_target, target);
-      EXPECT_EQ(fs::read_symlink(out + "/" + e.disk_path).string(), target);
-    } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-      EXPECT_EQ(e.type, S_ISCHR(st.st_mode) ? EntryType::kCharDev : EntryType::kBlockDev);
-      EXPECT_EQ(e.rdev_major, major(st.st_rdev));
-      EXPECT_EQ(e.rdev_minor, minor(st.st_rdev));
-    } else if (S_ISFIFO(st.st_mode)) {
-      EXPECT_EQ(e.type, EntryType::kFifo);
-    }
-  }
-  EXPECT_GT(compared, 15u);
-  EXPECT_EQ(entries.size(), compared) << "extra entries";
-  for (const std::string& rel : testing::ListTree(out)) {
-    struct stat st {};
-    ASSERT_EQ(lstat((out + "/" + rel).c_str(), &st), 0);
-    EXPECT_TRUE(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)) << rel;
-    EXPECT_EQ(st.st_mode & (S_ISUID | S_ISGID), 0u) << rel;
-  }
+// What JFFS2 keeps of the source: everything; directory times are not compared.
+Expect Jffs2Expect() {
+  Expect x;
+  x.dir_mtime = false;
+  x.hardlink_data = true;
+  x.min_entries = 16;
+  return x;
 }
 
 class Jffs2ImageTest : public ::testing::Test {
@@ -270,31 +197,26 @@ class Jffs2ImageTest : public ::testing::Test {
   }
   void Check(const std::string& img, std::string_view endian) {
     std::string out = tmp_ / "out";
-    auto u = Unpack(img, Options(out));
-    ASSERT_TRUE(u.has_value()) << u.error().ToString();
-    EXPECT_TRUE(u->Clean()) << DiagText(*u);
-    const Region* r = FindChunk(u->layout, "jffs2");
-    ASSERT_NE(r, nullptr);
-    EXPECT_EQ(r->offset, 0u);
-    EXPECT_EQ(r->size, fs::file_size(img));
-    EXPECT_FALSE(r->truncated);
-    EXPECT_EQ(Detail(*r, "endianness"), endian);
+    Unpacked u;
+    const Region* r = nullptr;
+    ASSERT_NO_FATAL_FAILURE(testing::UnpackWholeImage(img, out, "jffs2", u, r));
+    EXPECT_EQ(RegionDetail(*r, "endianness"), endian);
     ASSERT_TRUE(r->tree.has_value());
-    ExpectMatchesSource(*u, *r->tree, tmp_ / "src", out);
-    const FileEntry* suid = u->files.Find(*r->tree, "suid");
+    ExpectTreeMatches(u, *r->tree, tmp_ / "src", out, Jffs2Expect());
+    const FileEntry* suid = u.files.Find(*r->tree, "suid");
     ASSERT_NE(suid, nullptr);
     EXPECT_EQ(suid->mode, 04755u);
-    const FileEntry* owned = u->files.Find(*r->tree, "home/user/owned.txt");
+    const FileEntry* owned = u.files.Find(*r->tree, "home/user/owned.txt");
     ASSERT_NE(owned, nullptr);
     EXPECT_EQ(owned->uid, 1000u);
     EXPECT_EQ(owned->gid, 1000u);
-    const FileEntry* hello = u->files.Find(*r->tree, "hello.txt");
-    const FileEntry* hard = u->files.Find(*r->tree, "dir/hard");
+    const FileEntry* hello = u.files.Find(*r->tree, "hello.txt");
+    const FileEntry* hard = u.files.Find(*r->tree, "dir/hard");
     ASSERT_NE(hello, nullptr);
     ASSERT_NE(hard, nullptr);
     EXPECT_EQ(hello->mtime, 1600000000);
     EXPECT_NE(hard->type == EntryType::kHardlink, hello->type == EntryType::kHardlink);
-    const FileEntry* console = u->files.Find(*r->tree, "dev/console");
+    const FileEntry* console = u.files.Find(*r->tree, "dev/console");
     ASSERT_NE(console, nullptr);
     EXPECT_EQ(console->rdev_major, 5u);
     EXPECT_EQ(console->rdev_minor, 1u);
@@ -367,9 +289,9 @@ TEST_F(Jffs2ImageTest, HostileLzmaPayloadsGiveDiagnostics) {
     auto u = Unpack(path, Options(tmp_ / ("bad_out" + std::to_string(n))));
     ++n;
     ASSERT_TRUE(u.has_value()) << u.error().ToString();
-    std::string diags = DiagText(*u);
+    std::string diags = Diagnostics(*u);
     EXPECT_NE(diags.find(c.expect), std::string::npos) << diags;
-    const Region* r = FindChunk(u->layout, "jffs2");
+    const Region* r = FindRegion(u->layout, "jffs2");
     ASSERT_NE(r, nullptr);
     ASSERT_TRUE(r->tree.has_value());
     size_t truncated = 0;
@@ -390,8 +312,8 @@ TEST_F(Jffs2ImageTest, InfoModeListsEverything) {
   std::string img = Make("-l");
   auto u = Unpack(img, UnpackOptions{});
   ASSERT_TRUE(u.has_value()) << u.error().ToString();
-  EXPECT_TRUE(u->Clean()) << DiagText(*u);
-  const Region* r = FindChunk(u->layout, "jffs2");
+  EXPECT_TRUE(u->Clean()) << Diagnostics(*u);
+  const Region* r = FindRegion(u->layout, "jffs2");
   ASSERT_NE(r, nullptr);
   ASSERT_TRUE(r->tree.has_value());
   const FileEntry* random = u->files.Find(*r->tree, "random.bin");
@@ -406,12 +328,12 @@ TEST_F(Jffs2ImageTest, EmbeddedInFlashDumpWithPadding) {
   testing::WriteFile(tmp_ / "dump.bin", dump);
   auto u = Unpack(tmp_ / "dump.bin", Options(tmp_ / "out"));
   ASSERT_TRUE(u.has_value()) << u.error().ToString();
-  const Region* r = FindChunk(u->layout, "jffs2");
+  const Region* r = FindRegion(u->layout, "jffs2");
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->offset, 0x20000u);
   EXPECT_LE(r->size, fsdata.size());
   ASSERT_TRUE(r->tree.has_value());
-  ExpectMatchesSource(*u, *r->tree, tmp_ / "src", tmp_ / "out");
+  ExpectTreeMatches(*u, *r->tree, tmp_ / "src", tmp_ / "out", Jffs2Expect());
 }
 
 std::string SmallImage(const TempDir& tmp, const std::string& flag) {
@@ -444,7 +366,7 @@ TEST(Jffs2Test, TruncatedImagesGiveDiagnostics) {
          {size_t{20}, size_t{100}, size_t{1000}, img.size() / 4, img.size() / 2, img.size() - 5}) {
       SCOPED_TRACE(len);
       Unpacked u = UnpackBytes(tmp, img.substr(0, len), n++);
-      const Region* r = FindChunk(u.layout, "jffs2");
+      const Region* r = FindRegion(u.layout, "jffs2");
       ASSERT_NE(r, nullptr);
       EXPECT_FALSE(u.Clean()) << "a cut node or a missing file should be reported";
     }
@@ -537,7 +459,7 @@ TEST(Jffs2Test, ReplaysVersionsDeletionsHolesAndLoops) {
   testing::WriteFile(tmp / "log.img", img);
   auto u = Unpack(tmp / "log.img", Options(tmp / "out"));
   ASSERT_TRUE(u.has_value()) << u.error().ToString();
-  const Region* r = FindChunk(u->layout, "jffs2");
+  const Region* r = FindRegion(u->layout, "jffs2");
   ASSERT_NE(r, nullptr);
   ASSERT_TRUE(r->tree.has_value());
   const FileEntry* a = u->files.Find(*r->tree, "a");
@@ -553,7 +475,7 @@ TEST(Jffs2Test, ReplaysVersionsDeletionsHolesAndLoops) {
   const FileEntry* rubin = u->files.Find(*r->tree, "rubin");
   ASSERT_NE(rubin, nullptr);
   EXPECT_EQ(rubin->state, EntryState::kTruncated);
-  std::string diags = DiagText(*u);
+  std::string diags = Diagnostics(*u);
   EXPECT_NE(diags.find("linked twice"), std::string::npos) << diags;
   EXPECT_NE(diags.find("dynrubin"), std::string::npos) << diags;
 }
@@ -564,11 +486,11 @@ TEST(Jffs2Test, RealBuildrootImage) {
   TempDir tmp;
   auto u = Unpack(img, Options(tmp / "out"));
   ASSERT_TRUE(u.has_value()) << u.error().ToString();
-  EXPECT_TRUE(u->Clean()) << DiagText(*u);
-  const Region* r = FindChunk(u->layout, "jffs2");
+  EXPECT_TRUE(u->Clean()) << Diagnostics(*u);
+  const Region* r = FindRegion(u->layout, "jffs2");
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->offset, 0u);
-  EXPECT_EQ(Detail(*r, "endianness"), "little");
+  EXPECT_EQ(RegionDetail(*r, "endianness"), "little");
   ASSERT_TRUE(r->tree.has_value());
   const FileEntry* busybox = u->files.Find(*r->tree, "bin/busybox");
   ASSERT_NE(busybox, nullptr);

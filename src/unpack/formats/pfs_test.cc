@@ -8,7 +8,6 @@ namespace {
 using firmwarden::testing::RandomBytes;
 using firmwarden::testing::ReadFile;
 using firmwarden::testing::SharedDir;
-using firmwarden::testing::TempDir;
 
 // PFS/0.9 from its description: magic, reserved, name length, count; entries (name, attribute,
 // offset from the end of the table, size); data.
@@ -45,19 +44,16 @@ TEST(Pfs, ListsAndExtracts) {
   ASSERT_TRUE(p.has_value()) << p.error().message;
   EXPECT_EQ(p->size, fs.size());
   EXPECT_EQ(Detail(*p, "files"), "4");
-  TempDir tmp;
-  UnpackOptions o;
-  o.output_dir = tmp / "out";
-  auto u = UnpackMemory(fs, "web.pfs", o);
-  ASSERT_TRUE(u.has_value());
-  ASSERT_EQ(u->files.trees().size(), 1u);
-  const FileEntry* e = u->files.Find(0, "www/index.htm");
+  Extraction x(fs, "web.pfs");
+  ASSERT_TRUE(x.u.has_value());
+  ASSERT_EQ(x.u->files.trees().size(), 1u);
+  const FileEntry* e = x.u->files.Find(0, "www/index.htm");
   ASSERT_NE(e, nullptr);
-  EXPECT_EQ(ReadFile(*o.output_dir + "/" + e->disk_path), files[1].second);
-  e = u->files.Find(0, "www/cgi-bin/apply.cgi");
+  EXPECT_EQ(x.Read(*e), files[1].second);
+  e = x.u->files.Find(0, "www/cgi-bin/apply.cgi");
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->size, 0u);
-  EXPECT_FALSE(firmwarden::testing::Exists(tmp.path() + "/evil"));
+  EXPECT_FALSE(firmwarden::testing::Exists(x.tmp.path() + "/evil"));
 }
 
 TEST(Pfs, HostileAndTruncated) {

@@ -13,9 +13,11 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "firmwarden/unpack.h"
 #include "test_util.h"
+#include "unpack/formats/handler_test_util.h"
 
 namespace firmwarden::testing {
 
@@ -70,11 +72,16 @@ struct Expect {
   uint32_t uid_mask = 0xFFFFFFFF;  // with owners: the bits of the uid the format keeps
   uint32_t gid_mask = 0xFFFFFFFF;  // and of the gid
   bool mtime = true;               // mtime kept (else: not compared, unless zero_mtime)
+  bool dir_mtime = true;           // with mtime: directories' compared too
+  bool symlink_mtime = true;       // with mtime: symlinks' compared too
   bool zero_mtime = false;         // no times stored: every mtime is 0
   bool hardlinks = true;           // a second name of an inode is a kHardlink entry (else: a copy)
   bool symlink_size = false;       // a symlink's size is its target's length
   bool hardlink_size = false;      // a hardlink's size is its file's
+  bool hardlink_data = false;      // a hardlink is written out too: its data is compared
   size_t min_entries = 15;
+  // Entries the format adds that the source does not have (ext's lost+found): allowed, not needed.
+  std::vector<std::string> extra_entries;
 };
 
 inline size_t TreeOf(const Unpacked& u, std::string_view format, size_t nth = 0) {
@@ -87,6 +94,22 @@ inline std::string Diagnostics(const Unpacked& u) {
   std::string s;
   for (const Diagnostic& d : u.diagnostics) s += d.where + ": " + d.message + "\n";
   return s;
+}
+
+// Unpacks the image file `img` into `out`: it must give a clean result with a chunk of `format`
+// that spans the whole file, untruncated; `r` is that chunk. Call it inside
+// ASSERT_NO_FATAL_FAILURE.
+inline void UnpackWholeImage(const std::string& img, const std::string& out,
+                             std::string_view format, Unpacked& u, const Region*& r) {
+  auto result = Unpack(img, unpack::testing::Options(out));
+  ASSERT_TRUE(result.has_value()) << result.error().ToString();
+  u = std::move(*result);
+  EXPECT_TRUE(u.Clean()) << Diagnostics(u);
+  r = unpack::testing::FindRegion(u.layout, format);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->offset, 0u);
+  EXPECT_EQ(r->size, std::filesystem::file_size(img));
+  EXPECT_FALSE(r->truncated);
 }
 
 // Compares tree `t` of `u` with the directory `src`, entry for entry, and the files written under
@@ -111,7 +134,8 @@ inline void ExpectTreeMatches(const Unpacked& u, size_t t, const std::string& sr
     EXPECT_EQ(e.mode, x.mode(st)) << std::oct << e.mode;
     EXPECT_EQ(e.uid, x.owners ? st.st_uid & x.uid_mask : 0u);
     EXPECT_EQ(e.gid, x.owners ? st.st_gid & x.gid_mask : 0u);
-    if (x.mtime) {
+    if (x.mtime && (x.dir_mtime || !S_ISDIR(st.st_mode)) &&
+        (x.symlink_mtime || !S_ISLNK(st.st_mode))) {
       EXPECT_EQ(e.mtime, st.st_mtime);
     } else if (x.zero_mtime) {
       EXPECT_EQ(e.mtime, 0);
@@ -133,6 +157,13 @@ inline void ExpectTreeMatches(const Unpacked& u, size_t t, const std::string& sr
         struct stat tst {};
         ASSERT_EQ(lstat((src + "/" + e.link_target).c_str(), &tst), 0);
         EXPECT_EQ(tst.st_ino, st.st_ino) << "links to another inode";
+        if (x.hardlink_data && !out.empty()) {
+          ASSERT_FALSE(e.disk_path.empty());
+          std::string want = ReadFile(it->path());
+          std::string got = ReadFile(out + "/" + e.disk_path);
+          EXPECT_EQ(got.size(), want.size());
+          EXPECT_EQ(Sha256Hex(got), Sha256Hex(want));
+        }
         continue;
       }
       EXPECT_EQ(e.type, EntryType::kFile);
@@ -167,7 +198,12 @@ inline void ExpectTreeMatches(const Unpacked& u, size_t t, const std::string& sr
     }
   }
   EXPECT_GE(compared, x.min_entries);
-  EXPECT_EQ(entries.size(), compared) << "extra entries in the tree";
+  size_t extras = 0;
+  for (const std::string& name : x.extra_entries) {
+    EXPECT_FALSE(fs::exists(fs::symlink_status(src + "/" + name))) << name << " is in the source";
+    extras += entries.count(name);
+  }
+  EXPECT_EQ(entries.size(), compared + extras) << "extra entries in the tree";
   if (out.empty()) return;
   // On disk: no device node, fifo, socket, setuid/setgid bit anywhere.
   for (const std::string& rel : ListTree(out)) {

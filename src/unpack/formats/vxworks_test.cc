@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-#include <lzma.h>
 
 #include "unpack/formats/handler_test_util.h"
 
@@ -9,25 +8,9 @@ namespace {
 using firmwarden::testing::RandomBytes;
 using firmwarden::testing::ReadFile;
 using firmwarden::testing::SharedDir;
-using firmwarden::testing::TempDir;
 
-std::string LzmaAlone(std::string_view in) {
-  lzma_options_lzma opt;
-  lzma_lzma_preset(&opt, 1);
-  opt.dict_size = 1 << 16;
-  opt.lc = 0;  // properties 0x5A, as TP-Link writes them
-  lzma_stream s = LZMA_STREAM_INIT;
-  EXPECT_EQ(lzma_alone_encoder(&s, &opt), LZMA_OK);
-  std::string out(in.size() + in.size() / 2 + 1024, '\0');
-  s.next_in = reinterpret_cast<const uint8_t*>(in.data());
-  s.avail_in = in.size();
-  s.next_out = reinterpret_cast<uint8_t*>(out.data());
-  s.avail_out = out.size();
-  EXPECT_EQ(lzma_code(&s, LZMA_FINISH), LZMA_STREAM_END);
-  out.resize(out.size() - s.avail_out);
-  lzma_end(&s);
-  return out;
-}
+// LZMA as TP-Link writes it: a 64 KiB dictionary, lc=0 (properties 0x5A).
+std::string TpLinkLzma(std::string_view in) { return LzmaAlone(in, 1 << 16, 0); }
 
 // A MemFS from its description: 32-byte magic, version 1, count, flags; 48-byte entries (name[40],
 // stored size, offset from the magic); data 4-byte aligned.
@@ -41,7 +24,7 @@ std::string MakeMemfs(const std::vector<std::pair<std::string, std::string>>& fi
   size_t table = s.size();
   s.resize(table + 48 * files.size(), '\0');
   for (size_t i = 0; i < files.size(); ++i) {
-    std::string stored = compress ? LzmaAlone(files[i].second) : files[i].second;
+    std::string stored = compress ? TpLinkLzma(files[i].second) : files[i].second;
     s.resize((s.size() + 3) / 4 * 4, '\0');
     size_t e = table + 48 * i;
     s.replace(e, files[i].first.size(), files[i].first);
@@ -67,21 +50,18 @@ TEST(VxWorksMemfs, ListsAndExtractsFiles) {
   EXPECT_EQ(Detail(*p, "files"), "3");
   EXPECT_EQ(Detail(*p, "lzma_files"), "3");
 
-  TempDir tmp;
-  UnpackOptions o;
-  o.output_dir = tmp / "out";
-  auto u = UnpackMemory(fs, "web.memfs", o);
-  ASSERT_TRUE(u.has_value());
-  ASSERT_EQ(u->files.trees().size(), 1u);
-  const FileEntry* e = u->files.Find(0, "index.htm");
+  Extraction x(fs, "web.memfs");
+  ASSERT_TRUE(x.u.has_value());
+  ASSERT_EQ(x.u->files.trees().size(), 1u);
+  const FileEntry* e = x.u->files.Find(0, "index.htm");
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->size, files[0].second.size());
-  EXPECT_EQ(ReadFile(*o.output_dir + "/" + e->disk_path), files[0].second);
-  e = u->files.Find(0, "common.js");
+  EXPECT_EQ(x.Read(*e), files[0].second);
+  e = x.u->files.Find(0, "common.js");
   ASSERT_NE(e, nullptr);
-  EXPECT_EQ(ReadFile(*o.output_dir + "/" + e->disk_path), files[1].second);
+  EXPECT_EQ(x.Read(*e), files[1].second);
   // The hostile name never escapes the output directory.
-  EXPECT_FALSE(firmwarden::testing::Exists(tmp.path() + "/etc/passwd"));
+  EXPECT_FALSE(firmwarden::testing::Exists(x.tmp.path() + "/etc/passwd"));
 }
 
 TEST(VxWorksMemfs, StoredFilesAndCorruptLzma) {
@@ -95,10 +75,8 @@ TEST(VxWorksMemfs, StoredFilesAndCorruptLzma) {
   // The stored object cut to half its length: the LZMA stream ends early.
   std::string bad = MakeMemfs({{"b.js", RandomBytes(4000, 9)}});
   PutU32(bad, 44 + 40, static_cast<uint32_t>((bad.size() - 44 - 48) / 2), true);
-  TempDir tmp;
-  UnpackOptions o;
-  o.output_dir = tmp / "out";
-  auto v = UnpackMemory(bad, "m", o);
+  Extraction x(bad, "m");
+  auto& v = x.u;
   ASSERT_TRUE(v.has_value());
   EXPECT_FALSE(v->Clean());
   bool named = false;
@@ -210,10 +188,8 @@ TEST(VxWorks, RealTpLinkImage) {
   std::string path = SharedDir() + "/corpora/firmware/fact-testvec-tplink-vxworks-wr.fw";
   std::string img = ReadFile(path);
   if (img.empty()) GTEST_SKIP() << "corpus not available";
-  TempDir tmp;
-  UnpackOptions o;
-  o.output_dir = tmp / "out";
-  auto u = UnpackMemory(img, "wr.fw", o);
+  Extraction x(img, "wr.fw");
+  auto& u = x.u;
   ASSERT_TRUE(u.has_value());
   const Region* outer = FindRegion(u->layout, "vxworks_img0");
   ASSERT_NE(outer, nullptr);
@@ -245,7 +221,7 @@ TEST(VxWorks, RealTpLinkImage) {
   EXPECT_EQ(written, 185u);
   const FileEntry* js = u->files.Find(*fs->tree, "common.js");
   ASSERT_NE(js, nullptr);
-  EXPECT_EQ(ReadFile(*o.output_dir + "/" + js->disk_path).substr(0, 12), "//setTagStr(");
+  EXPECT_EQ(x.Read(*js).substr(0, 12), "//setTagStr(");
   for (const Diagnostic& d : u->diagnostics)
     EXPECT_EQ(d.where.find("memfs"), std::string::npos) << d.message;
 }
