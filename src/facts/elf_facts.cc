@@ -1,4 +1,5 @@
-// The ELF facts: every ELF file of the root file system, parsed once for all checks.
+// The ELF facts: every ELF file of the root file system, parsed once for all checks. The read of
+// each file's first bytes that looks for the ELF magic also recognises packet captures.
 #include <fmt/format.h>
 
 #include <algorithm>
