@@ -1,6 +1,6 @@
 // The text parsers of the facts: UCI, key=value configurations, proftpd, snmpd, NFS exports,
-// shell words, sshd_config, UPnP descriptions, the secret rules, the endpoint (URL) scanner. The
-// first byte picks the parser.
+// shell words, sshd_config, UPnP descriptions, BusyBox httpd.conf, the secret rules, the endpoint
+// (URL) scanner. The first byte picks the parser.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -16,7 +16,7 @@ using namespace firmwarden::facts;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 11) {
+  switch (data[0] % 12) {
     case 0:
       (void)ParseUci(text);
       break;
@@ -51,6 +51,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 9:
       (void)ParseUpnpDescription(text, "/etc/upnp/desc.xml");
+      break;
+    case 10:
+      (void)ParseBusyBoxHttpd(text, "/etc/httpd.conf");
       break;
     default: {
       std::vector<Secret> out;

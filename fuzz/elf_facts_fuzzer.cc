@@ -1,14 +1,18 @@
 // libFuzzer target for the ELF fact reader (facts/elf.h): ParseElf on the raw input, and again
 // with a valid ELF identification written over its first bytes (class and byte order taken from
-// the input) so that the header and table parsing is reached on every run.
+// the input) so that the header and table parsing is reached on every run. The capture sniffer
+// (facts/device_model.h) reads the same first bytes.
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
+#include "facts/device_model.h"
 #include "facts/elf.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string in(reinterpret_cast<const char*>(data), size);
+  (void)firmwarden::facts::SniffCapture(std::string_view(in).substr(0, 16));
   (void)firmwarden::facts::ParseElf(in);
   if (size >= 6) {
     in.replace(0, 4,

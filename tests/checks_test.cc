@@ -130,6 +130,108 @@ TEST(Checks, TelnetWithAShellIsCriticalAndNamesTheInittabLine) {
   EXPECT_EQ(hits[0]->evidence, "::respawn:/usr/sbin/telnetd -F -l /bin/sh");
 }
 
+constexpr const char* kMinimal = R"(=== file etc/passwd
+root:x:0:0:root:/root:/bin/sh
+=== file etc/shadow mode=0600
+root:*:19675:0:99999:7:::
+=== file bin/busybox elf
+BusyBox v1.36.1 (2023-01-01) multi-call binary.
+=== link bin/sh -> busybox
+)";
+
+// Captures are recognised by their magic and version, not their name; a file too short for a
+// pcap header is not one.
+TEST(Checks, PacketCapturesByMagicPcapAndPcapng) {
+  t::TempDir dir;
+  ScanResult r = ScanSpecText(std::string(kMinimal) + R"(=== b64 srv/trace.bin
+Cg0NChwAAABNPCsaAQAAAP//////////HAAAAA==
+=== b64 srv/be.cap
+obI8TQACAAQAAAAAAAAAAAAA//8AAAAB
+=== b64 srv/old.pcap
+1MOyoQEAAAAAAAAAAAAAAP//AAABAAAA
+=== b64 srv/short.pcap
+1MOyoQIABAAAAAAAAAAAAP//AAA=
+)",
+                              dir);
+  auto hits = Of(r, "FS-07");
+  ASSERT_EQ(hits.size(), 2u);
+  std::map<std::string, const Finding*> by_path;
+  for (const Finding* f : hits) by_path[f->path] = f;
+  ASSERT_EQ(by_path.count("/srv/trace.bin"), 1u);
+  ASSERT_EQ(by_path.count("/srv/be.cap"), 1u);
+  EXPECT_NE(by_path["/srv/trace.bin"]->message.find("28 bytes, pcapng"), std::string::npos)
+      << by_path["/srv/trace.bin"]->message;
+  EXPECT_NE(by_path["/srv/be.cap"]->message.find("24 bytes, pcap)"), std::string::npos)
+      << by_path["/srv/be.cap"]->message;
+  for (const Finding* f : hits) EXPECT_EQ(f->severity, Severity::kMedium);
+}
+
+// OpenWrt's dropbear uci: every "config dropbear" section that leaves both password options on.
+TEST(Checks, DropbearUciSectionsWithRootPasswordLogin) {
+  t::TempDir dir;
+  ScanResult r = ScanSpecText(std::string(kMinimal) + R"(=== file etc/config/dropbear
+config dropbear
+	option PasswordAuth 'on'
+	option Port '22'
+
+config dropbear
+	option RootPasswordAuth 'off'
+	option Port '2222'
+
+config dropbear
+	option PasswordAuth '0'
+
+config dropbear
+	option RootPasswordAuth 'yes'
+)",
+                              dir);
+  auto hits = Of(r, "SSH-01");
+  ASSERT_EQ(hits.size(), 2u);
+  std::set<std::string> evidence;
+  for (const Finding* f : hits) {
+    EXPECT_EQ(f->path, "/etc/config/dropbear");
+    evidence.insert(f->evidence);
+  }
+  EXPECT_EQ(evidence,
+            (std::set<std::string>{"config dropbear (line 1)", "config dropbear (line 12)"}));
+}
+
+// BusyBox httpd: the file after -c (else /etc/httpd.conf), its first "/path:user:password" line;
+// the evidence names the protected path, not the password.
+TEST(Checks, BusyBoxHttpdBasicAuthWithoutTls) {
+  t::TempDir dir;
+  ScanResult r =
+      ScanSpecText(std::string(kMinimal) + R"(=== link usr/sbin/httpd -> ../../bin/busybox
+=== file etc/inittab
+::sysinit:/etc/init.d/rcS
+=== file etc/init.d/rcS mode=0755
+#!/bin/sh
+/usr/sbin/httpd -h /www -c /etc/web.conf
+/usr/sbin/httpd -p 8080 -h /www
+=== file etc/web.conf
+# /commented:out:line
+A:*
+  /cgi-bin:admin:secret
+/adm:root:other
+=== file etc/httpd.conf
+H:/www
+/admin:admin:$1$abcdefgh$0123456789012345678901
+)",
+                   dir);
+  auto hits = Of(r, "CRYP-02");
+  ASSERT_EQ(hits.size(), 2u);
+  std::map<std::string, const Finding*> by_path;
+  for (const Finding* f : hits) by_path[f->path] = f;
+  ASSERT_EQ(by_path.count("/etc/web.conf"), 1u);
+  ASSERT_EQ(by_path.count("/etc/httpd.conf"), 1u);
+  EXPECT_EQ(by_path["/etc/web.conf"]->line, 3);
+  EXPECT_EQ(by_path["/etc/web.conf"]->evidence, "/cgi-bin");
+  EXPECT_EQ(by_path["/etc/httpd.conf"]->line, 2);
+  EXPECT_EQ(by_path["/etc/httpd.conf"]->evidence, "/admin");
+  for (const Finding* f : hits)
+    EXPECT_NE(f->message.find("HTTP Basic authentication"), std::string::npos) << f->message;
+}
+
 // Hardening checks: the started daemon on its own at the check's severity, every other program
 // folded into one lower-severity finding that counts them.
 TEST(Checks, HardeningNamesStartedProgramsAndFoldsTheRest) {

@@ -260,6 +260,28 @@ TEST(ConfigParsers, UpnpDescriptionSerialNumberAndItsLine) {
   EXPECT_EQ(templ->serial, "%s");
 }
 
+TEST(ConfigParsers, BusyBoxHttpdBasicAuthLinesAndTheFileItReads) {
+  BusyBoxHttpdConfig c = ParseBusyBoxHttpd(
+      "# /commented:out:pass\nA:*\n  /cgi-bin:admin:secret\r\n/adm:root:x:y\n/only:one\n"
+      "E404:/404.html\n/:nobody:\n",
+      "/etc/web.conf");
+  EXPECT_EQ(c.path, "/etc/web.conf");
+  ASSERT_EQ(c.basic_auth.size(), 3u);
+  EXPECT_EQ(c.basic_auth[0].path, "/etc/web.conf");
+  EXPECT_EQ(c.basic_auth[0].line, 3);
+  EXPECT_EQ(c.basic_auth[0].text, "/cgi-bin");  // the URL prefix, never the password
+  EXPECT_EQ(c.basic_auth[1].line, 4);
+  EXPECT_EQ(c.basic_auth[1].text, "/adm");
+  EXPECT_EQ(c.basic_auth[2].line, 7);
+  EXPECT_EQ(c.basic_auth[2].text, "/");
+  EXPECT_TRUE(ParseBusyBoxHttpd("", "/x").basic_auth.empty());
+
+  EXPECT_EQ(BusyBoxHttpdConfPath({"httpd", "-p", "80"}), "/etc/httpd.conf");
+  EXPECT_EQ(BusyBoxHttpdConfPath({"httpd", "-c", "/a.conf", "-c", "/b.conf"}), "/b.conf");
+  EXPECT_EQ(BusyBoxHttpdConfPath({"httpd", "-h", "/www", "-c"}), "/etc/httpd.conf");
+  EXPECT_EQ(BusyBoxHttpdConfPath({}), "/etc/httpd.conf");
+}
+
 // ---- end to end ----
 
 std::string ChecksDir() { return std::string(FIRMWARDEN_SOURCE_DIR) + "/tests/checks"; }

@@ -102,6 +102,28 @@ TEST(AesSbox, FirstOccurrenceOfTheFirstSixteenBytes) {
   EXPECT_EQ(FindAesSbox(""), std::nullopt);
 }
 
+TEST(Captures, PcapMagicsAndVersionAndPcapngSectionHeader) {
+  using namespace std::string_literals;
+  std::string rest(8, '\0');
+  EXPECT_EQ(SniffCapture("\xd4\xc3\xb2\xa1\x02\x00\x04\x00"s + rest), CaptureFormat::kPcap);
+  EXPECT_EQ(SniffCapture("\xa1\xb2\xc3\xd4\x00\x02\x00\x04"s + rest), CaptureFormat::kPcap);
+  EXPECT_EQ(SniffCapture("\x4d\x3c\xb2\xa1\x02\x00\x04\x00"s + rest), CaptureFormat::kPcap);
+  EXPECT_EQ(SniffCapture("\xa1\xb2\x3c\x4d\x00\x02\x00\x04"s + rest), CaptureFormat::kPcap);
+  // another major version is not pcap 2.x
+  EXPECT_EQ(SniffCapture("\xd4\xc3\xb2\xa1\x01\x00\x00\x00"s + rest), std::nullopt);
+  EXPECT_EQ(SniffCapture("\xa1\xb2\xc3\xd4\x02\x00\x04\x00"s + rest), std::nullopt);
+  std::string shb = "\x0a\x0d\x0d\x0a\x1c\x00\x00\x00"s;
+  EXPECT_EQ(SniffCapture(shb + "\x4d\x3c\x2b\x1a"s), CaptureFormat::kPcapng);
+  EXPECT_EQ(SniffCapture("\x0a\x0d\x0d\x0a\x00\x00\x00\x1c\x1a\x2b\x3c\x4d"s),
+            CaptureFormat::kPcapng);
+  EXPECT_EQ(SniffCapture(shb + "\x00\x00\x00\x00"s), std::nullopt);  // no byte-order magic
+  EXPECT_EQ(SniffCapture(shb + "\x4d\x3c\x2b"s), std::nullopt);      // under 12 bytes
+  EXPECT_EQ(SniffCapture(""), std::nullopt);
+  EXPECT_EQ(SniffCapture("\x7f"
+                         "ELF\x01\x01\x01\x00\x00\x00\x00\x00"s),
+            std::nullopt);
+}
+
 // The facts from BuildModel on a packed root file system.
 struct Built {
   t::TempDir dir;
@@ -168,6 +190,30 @@ int main(int argc, char **argv) { (void)argv; return sbox[argc]; }
 
   ASSERT_EQ(m.aes_sbox.count("/usr/bin/crypt"), 1u);
   EXPECT_EQ(m.aes_sbox.count("/usr/bin/loader"), 0u);
+}
+
+// Captures come from the ELF facts' read of each file's first bytes: by magic, not by name, and
+// only from files long enough for a capture header; ELF files are still recognised.
+TEST(ContentFacts, CapturesFromTheFirstBytesOfEveryFile) {
+  auto b = Build(R"(=== file etc/passwd
+root:x:0:0:root:/root:/bin/sh
+=== b64 srv/trace.bin
+Cg0NChwAAABNPCsaAQAAAP//////////HAAAAA==
+=== b64 srv/be.cap
+obI8TQACAAQAAAAAAAAAAAAA//8AAAAB
+=== b64 srv/old.pcap
+1MOyoQEAAAAAAAAAAAAAAP//AAABAAAA
+=== b64 srv/short.pcap
+1MOyoQIABAAAAAAAAAAAAP//AAA=
+=== cc usr/bin/tool mode=0755 flags="-O0"
+int main(void) { return 0; }
+)");
+  ASSERT_NE(b->model, nullptr);
+  const DeviceModel& m = *b->model;
+  EXPECT_EQ(m.captures,
+            (std::map<std::string, CaptureFormat>{{"/srv/be.cap", CaptureFormat::kPcap},
+                                                  {"/srv/trace.bin", CaptureFormat::kPcapng}}));
+  EXPECT_EQ(m.elves.count("/usr/bin/tool"), 1u);
 }
 
 }  // namespace

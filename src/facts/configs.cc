@@ -344,6 +344,7 @@ class Builder {
     Scripts();
     Sshd();
     Upnp();
+    BusyBoxHttpd();
   }
 
  private:
@@ -785,6 +786,16 @@ class Builder {
     }
   }
 
+  void BusyBoxHttpd() {
+    if (m_.busybox_applets.count("httpd") == 0) return;
+    for (const Started& s : m_.started) {
+      if (s.program != "httpd" || s.binary.empty()) continue;
+      std::string f = BusyBoxHttpdConfPath(s.argv);
+      if (c_.BusyBoxHttpd(f) != nullptr) continue;
+      if (auto t = Read(f)) c_.busybox_httpd.push_back(ParseBusyBoxHttpd(*t, f));
+    }
+  }
+
   static constexpr uint64_t kMaxUpnpXml = 256 << 10;
 
   DeviceModel& m_;
@@ -832,6 +843,31 @@ const std::vector<KeyValues>& Configs::Servers(std::string_view kind) const {
 const std::vector<UciSection>* Configs::Uci(std::string_view name) const {
   auto it = uci.find("/etc/config/" + std::string(name));
   return it == uci.end() ? nullptr : &it->second;
+}
+
+const BusyBoxHttpdConfig* Configs::BusyBoxHttpd(std::string_view path) const {
+  for (const BusyBoxHttpdConfig& c : busybox_httpd)
+    if (c.path == path) return &c;
+  return nullptr;
+}
+
+std::string BusyBoxHttpdConfPath(const std::vector<std::string>& argv) {
+  std::string conf = "/etc/httpd.conf";
+  for (size_t i = 1; i + 1 < argv.size(); ++i)
+    if (argv[i] == "-c") conf = argv[i + 1];
+  return conf;
+}
+
+BusyBoxHttpdConfig ParseBusyBoxHttpd(std::string_view text, const std::string& path) {
+  BusyBoxHttpdConfig c;
+  c.path = path;
+  auto lines = Lines(text);
+  for (size_t n = 0; n < lines.size(); ++n) {
+    std::string_view l = Trim(lines[n]);
+    if (!l.starts_with("/") || std::count(l.begin(), l.end(), ':') < 2) continue;
+    c.basic_auth.push_back({path, static_cast<int>(n + 1), std::string(l.substr(0, l.find(':')))});
+  }
+  return c;
 }
 
 KeyValues ParseKeyValues(std::string_view text, const std::string& path, char sep,

@@ -153,6 +153,17 @@ struct UpnpDescription {
   SourceRef at;        // the line of <serialNumber>; text "<serialNumber>…</serialNumber>"
 };
 
+// BusyBox httpd's configuration (the file after -c, else /etc/httpd.conf): the "/path:user:pass"
+// lines that put a URL prefix behind HTTP Basic authentication.
+struct BusyBoxHttpdConfig {
+  std::string path;                   // as the command line names it
+  std::vector<SourceRef> basic_auth;  // in file order; text is the URL prefix, never the password
+};
+
+// The configuration file a BusyBox httpd started with `argv` reads: the last -c, else
+// /etc/httpd.conf.
+std::string BusyBoxHttpdConfPath(const std::vector<std::string>& argv);
+
 struct Configs {
   std::vector<KeyValues> vsftpd;
   std::vector<KeyValues> pure_ftpd;  // pure-ftpd.conf ("Key value")
@@ -179,10 +190,14 @@ struct Configs {
   std::vector<ScriptFile> scripts;  // shell scripts under /etc /sbin /usr/sbin /bin /usr/bin /lib
   SshdConfig sshd;                  // /etc/ssh/sshd_config
   std::vector<UpnpDescription> upnp;  // *.xml up to 256 KiB anywhere, in tree order
+  // The files the started BusyBox httpd instances read (BusyBoxHttpdConfPath), in start order.
+  std::vector<BusyBoxHttpdConfig> busybox_httpd;
   // Every /etc/config/<name> file: path -> sections.
   std::map<std::string, std::vector<UciSection>> uci;
 
   const std::vector<UciSection>* Uci(std::string_view name) const;  // "wireless"
+  // The parsed BusyBox httpd configuration at `path` as started, nullptr when not read.
+  const BusyBoxHttpdConfig* BusyBoxHttpd(std::string_view path) const;
 };
 
 // Parsers, exposed for tests. `path` labels the SourceRefs.
@@ -197,6 +212,7 @@ ScriptFile ParseScript(std::string_view text, const std::string& path);
 SshdConfig ParseSshd(std::string_view text, const std::string& path);
 // nullopt unless `text` is a UPnP device description with a <serialNumber> element.
 std::optional<UpnpDescription> ParseUpnpDescription(std::string_view text, const std::string& path);
+BusyBoxHttpdConfig ParseBusyBoxHttpd(std::string_view text, const std::string& path);
 // Shell words of one line: quotes removed, stops at a comment, operators as their own words.
 std::vector<std::string> ShellWords(std::string_view line);
 

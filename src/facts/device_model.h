@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "facts/bootloader.h"
@@ -75,6 +77,16 @@ struct ServiceCredential {
   SourceRef at;
 };
 
+// A packet capture file format, known by its magic.
+enum class CaptureFormat { kPcap, kPcapng };
+
+// The format of a capture that starts with `head` (at least its first 12 bytes): pcap (either
+// byte order, micro- or nanosecond magic) of version 2.x, or a pcapng Section Header Block.
+std::optional<CaptureFormat> SniffCapture(std::string_view head);
+
+// Files shorter than this are never recorded as captures (a pcap file header alone is 24 bytes).
+inline constexpr uint64_t kMinCaptureFileBytes = 24;
+
 struct DeviceModel {
   RootFs fs;
   std::string out_dir;  // where the image was unpacked
@@ -99,6 +111,9 @@ struct DeviceModel {
   // Files that failed to parse are absent here and named in elf_notes.
   std::map<std::string, ElfInfo> elves;
   std::vector<std::string> elf_notes;
+  // Packet captures (pcap, pcapng) of kMinCaptureFileBytes or more, by device path: recognised in
+  // the same read of each file's first bytes that looks for the ELF magic.
+  std::map<std::string, CaptureFormat> captures;
   // Shared objects (facts/program_bytes.h LibraryNames) whose name another file carries in its
   // bytes, a sign of loading by name (dlopen): library path -> the first such file in tree order.
   // Searched: every ELF above up to 32 MiB, and files up to 1 MiB under /etc or named *.sh,

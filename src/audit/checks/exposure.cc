@@ -69,27 +69,6 @@ void Fs06(const DeviceModel& m, const AuditContext&, Findings& out) {
 
 // ---- FS-07 ----
 
-enum class DataKind { kNone, kPcap, kPcapng };
-
-DataKind Sniff(std::string_view head) {
-  if (head.size() < 12) return DataKind::kNone;
-  static constexpr std::string_view kPcap[] = {"\xd4\xc3\xb2\xa1", "\xa1\xb2\xc3\xd4",
-                                               "\x4d\x3c\xb2\xa1", "\xa1\xb2\x3c\x4d"};
-  for (std::string_view m : kPcap)
-    if (head.starts_with(m)) {
-      // the version that follows is 2.4 in either byte order
-      bool le = head[0] == '\xd4' || head[0] == '\x4d';
-      unsigned major =
-          le ? static_cast<unsigned char>(head[4]) : static_cast<unsigned char>(head[5]);
-      return major == 2 ? DataKind::kPcap : DataKind::kNone;
-    }
-  // pcapng: Section Header Block type 0x0A0D0D0A, then the byte-order magic 0x1A2B3C4D.
-  if (head.starts_with("\x0a\x0d\x0d\x0a") &&
-      (head.substr(8, 4) == "\x4d\x3c\x2b\x1a" || head.substr(8, 4) == "\x1a\x2b\x3c\x4d"))
-    return DataKind::kPcapng;
-  return DataKind::kNone;
-}
-
 void Fs07(const DeviceModel& m, const AuditContext&, Findings& out) {
   std::vector<std::string> logs;
   for (const FileEntry* e : m.fs.All()) {
@@ -97,19 +76,14 @@ void Fs07(const DeviceModel& m, const AuditContext&, Findings& out) {
     const std::string& p = e->tree_path;
     std::string name = facts::Basename(p);
     std::string dev = RootFs::DevicePath(*e);
-    if (e->size >= 24) {
-      auto head = m.fs.ReadEntry(*e, 16);
-      if (head) {
-        DataKind k = Sniff(*head);
-        if (k != DataKind::kNone) {
-          out.Add(fmt::format("packet capture {} ships in the image ({} bytes, {}): recorded "
-                              "network traffic of a development or test network",
-                              dev, e->size, k == DataKind::kPcap ? "pcap" : "pcapng"),
-                  dev)
-              .severity = Severity::kMedium;
-          continue;
-        }
-      }
+    if (auto c = m.captures.find(dev); c != m.captures.end()) {
+      out.Add(fmt::format("packet capture {} ships in the image ({} bytes, {}): recorded "
+                          "network traffic of a development or test network",
+                          dev, e->size,
+                          c->second == facts::CaptureFormat::kPcap ? "pcap" : "pcapng"),
+              dev)
+          .severity = Severity::kMedium;
+      continue;
     }
     bool log_name = name.ends_with(".log") || name == "messages" || name == "syslog" ||
                     name == "wtmp" || name == "btmp" || name == "lastlog" ||

@@ -177,21 +177,13 @@ void Cryp02(const DeviceModel& m, const AuditContext&, Findings& out) {
   for (const facts::Started& s : m.started) {
     if (s.program != "httpd" || s.binary.empty()) continue;
     if (m.busybox_applets.count("httpd") == 0) continue;
-    std::string conf = "/etc/httpd.conf";
-    for (size_t i = 1; i + 1 < s.argv.size(); ++i)
-      if (s.argv[i] == "-c") conf = s.argv[i + 1];
-    auto text = m.fs.Read(conf, 1 << 20);
-    if (!text) continue;
-    auto lines = facts::Lines(*text);
-    for (size_t n = 0; n < lines.size(); ++n) {
-      std::string_view l = facts::Trim(lines[n]);
-      if (!l.starts_with("/") || std::count(l.begin(), l.end(), ':') < 2) continue;
-      out.Add(
-          "BusyBox httpd protects pages with HTTP Basic authentication and has no TLS: the "
-          "password is sent base64-encoded in clear",
-          SourceRef{conf, static_cast<int>(n + 1), std::string(l.substr(0, l.find(':')))});
-      break;
-    }
+    const facts::BusyBoxHttpdConfig* conf =
+        m.configs.BusyBoxHttpd(facts::BusyBoxHttpdConfPath(s.argv));
+    if (conf == nullptr || conf->basic_auth.empty()) continue;
+    out.Add(
+        "BusyBox httpd protects pages with HTTP Basic authentication and has no TLS: the "
+        "password is sent base64-encoded in clear",
+        conf->basic_auth.front());
   }
 }
 

@@ -43,8 +43,8 @@ void Ssh01(const DeviceModel& m, const AuditContext&, Findings& out) {
               s.source)
           .confidence = s.conditional ? Confidence::kMedium : Confidence::kHigh;
   }
-  if (auto uci = m.fs.Read("/etc/config/dropbear", 1 << 20)) {
-    for (const facts::UciSection& sec : facts::ParseUci(*uci)) {
+  if (const auto* uci = m.configs.Uci("dropbear")) {
+    for (const facts::UciSection& sec : *uci) {
       if (sec.type != "dropbear") continue;
       auto opt = [&](const char* k, bool def) {
         auto it = sec.options.find(k);
