@@ -3,6 +3,8 @@
 // own and through BuildModel on a small packed image.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "facts/device_model.h"
 #include "facts/program_bytes.h"
 #include "facts/web_handlers.h"
@@ -143,6 +145,26 @@ std::unique_ptr<Built> Build(const std::string& spec) {
   b->unpacked = std::move(*u);
   b->model = BuildModel(b->unpacked, *o.output_dir);
   return b;
+}
+
+// Every walk of the tree sees it in path order, whatever order the unpacker produced (SquashFS
+// decompresses on several threads).
+TEST(ContentFacts, RootFsWalksTheTreeInPathOrder) {
+  if (t::CorpusDir().empty()) GTEST_SKIP() << "no corpus (FIRMWARDEN_CORPUS_DIR)";
+  std::string img = t::CorpusDir() + "/bookworm-mipsel/squashfs-xz.sqfs";
+  if (!t::Exists(img)) GTEST_SKIP() << "no " << img;
+  t::TempDir d;
+  UnpackOptions o;
+  o.output_dir = d / "out";
+  auto u = Unpack(img, o);
+  ASSERT_TRUE(u) << u.error().message;
+  auto model = BuildModel(*u, *o.output_dir);
+  const std::vector<const FileEntry*>& all = model->fs.All();
+  ASSERT_GT(all.size(), 100u);
+  EXPECT_TRUE(std::is_sorted(all.begin(), all.end(), [](const FileEntry* x, const FileEntry* y) {
+    return x->tree_path < y->tree_path;
+  }));
+  EXPECT_EQ(all.size(), u->files.EntriesOf(model->fs.tree()).size());
 }
 
 TEST(ContentFacts, WebHandlersLibraryNamesAndAesSboxFromTheModel) {

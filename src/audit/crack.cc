@@ -65,6 +65,7 @@ CrackResult Crack(const std::string& hash, const std::vector<std::string>& candi
   if (found) {
     r.cracked = true;
     r.password = candidates[best_index];
+    r.position = best_index + 1;
   }
   return r;
 }

@@ -55,6 +55,8 @@ std::string NormalizePath(std::string_view path) {
 RootFs::RootFs(const FileTree& files, size_t tree, std::string out_dir)
     : files_(&files), tree_(tree), out_dir_(std::move(out_dir)) {
   all_ = files.EntriesOf(tree);
+  std::sort(all_.begin(), all_.end(),
+            [](const FileEntry* a, const FileEntry* b) { return a->tree_path < b->tree_path; });
   for (const FileEntry* e : all_) {
     size_t slash = e->tree_path.rfind('/');
     std::string parent = slash == std::string::npos ? "" : e->tree_path.substr(0, slash);

@@ -50,7 +50,9 @@ class RootFs {
 
   // Direct children of directory `dir` (no symlink following of the children), sorted by name.
   std::vector<const FileEntry*> List(std::string_view dir) const;
-  // Every entry of the tree.
+  // Every entry of the tree, sorted by tree path: the unpackers' own order can vary between runs
+  // (SquashFS decompresses on several threads), and every check that walks the tree reports in
+  // this order.
   const std::vector<const FileEntry*>& All() const { return all_; }
 
   // "/" + tree_path.

@@ -62,9 +62,10 @@ void Cred02(const DeviceModel& m, const AuditContext& ctx, Findings& out) {
     }
     if (r.cracked) {
       out.Add(
-          fmt::format("account '{}' has the guessable password \"{}\" ({}; found after {} of "
-                      "{} dictionary words)",
-                      a.name, r.password, facts::HashSchemeName(a.scheme), r.tried, cands.size()),
+          fmt::format("account '{}' has the guessable password \"{}\" ({}; word {} of the {} "
+                      "dictionary words)",
+                      a.name, r.password, facts::HashSchemeName(a.scheme), r.position,
+                      cands.size()),
           a.hash_from);
     }
   });
