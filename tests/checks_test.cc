@@ -1,18 +1,17 @@
 // The check registry against its fixtures: every registered check has a spec under tests/checks/
 // where it must fire (<ID>.fires) and one where it must stay quiet (<ID>.quiet). Each spec is
 // packed into a root-file-system tarball and scanned end to end, like a vendor image.
+#include <crypt.h>
 #include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <filesystem>
 #include <set>
 
-#include <crypt.h>
-
 #include "audit/check.h"
-#include "audit/crack.h"
 #include "audit/checks/components.h"
 #include "audit/checks/lifecycle.h"
+#include "audit/crack.h"
 #include "facts/device_model.h"
 #include "facts/secrets.h"
 #include "firmwarden/scan.h"

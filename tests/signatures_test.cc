@@ -6,9 +6,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "firmwarden/scan.h"
 #include "sbom/sbom.h"
@@ -156,8 +155,8 @@ TEST(SignaturesRealImage, OpenWrtProductsNamedByPathWithoutAVersion) {
                                  std::pair{spdx.dump(), "spdx-2.3.schema.json"}}) {
         std::string path = d / schema, out;
         t::WriteFile(path, doc);
-        EXPECT_EQ(t::Run("python3 " + t::Sh(std::string(FIRMWARDEN_SOURCE_DIR) +
-                                             "/tests/sbom/validate.py") +
+        EXPECT_EQ(t::Run("python3 " +
+                             t::Sh(std::string(FIRMWARDEN_SOURCE_DIR) + "/tests/sbom/validate.py") +
                              " " + t::Sh(schemas + schema) + " " + t::Sh(path) + " 2>&1",
                          &out),
                   0)

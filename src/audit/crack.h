@@ -9,8 +9,8 @@ namespace firmwarden::audit {
 struct CrackResult {
   bool cracked = false;
   std::string password;
-  size_t tried = 0;     // words tried (varies with thread timing)
-  size_t position = 0;  // 1-based place of the password among the candidates (deterministic)
+  size_t tried = 0;          // words tried (varies with thread timing)
+  size_t position = 0;       // 1-based place of the password among the candidates (deterministic)
   bool capped = false;       // the time cap stopped the search before the dictionary ended
   bool unsupported = false;  // crypt(3) does not know the scheme
 };

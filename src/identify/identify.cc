@@ -260,8 +260,8 @@ std::string UpstreamVersion(std::string_view v) {
   // "2.12.7+dfsg+really2.9.14": Debian's marker for a version rolled back to an older upstream
   // release; what the package really holds is the version after it.
   if (size_t r = v.rfind("really"); r != std::string_view::npos && r > 0 &&
-      (v[r - 1] == '+' || v[r - 1] == '~') && r + 6 < v.size() &&
-      std::isdigit(static_cast<unsigned char>(v[r + 6])))
+                                    (v[r - 1] == '+' || v[r - 1] == '~') && r + 6 < v.size() &&
+                                    std::isdigit(static_cast<unsigned char>(v[r + 6])))
     v = v.substr(r + 6);
   // Debian's "+dfsg", "+deb12u1" and "~rc" suffixes of the upstream part stay: they are upstream
   // spellings too often enough; only the packaging revision is dropped.

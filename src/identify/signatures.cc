@@ -33,14 +33,13 @@ namespace {
 
 struct Pcre {
   pcre2_code* code = nullptr;
-  uint32_t group = 1;  // the capture group that holds the version
-  bool join = false;   // join every matched group with '.'
+  uint32_t group = 1;        // the capture group that holds the version
+  bool join = false;         // join every matched group with '.'
   bool versionless = false;  // a match names the product; the version is ""
   Pcre() = default;
   Pcre(const Pcre&) = delete;
   Pcre& operator=(const Pcre&) = delete;
-  Pcre(Pcre&& o) noexcept
-      : code(o.code), group(o.group), join(o.join), versionless(o.versionless) {
+  Pcre(Pcre&& o) noexcept : code(o.code), group(o.group), join(o.join), versionless(o.versionless) {
     o.code = nullptr;
   }
   Pcre& operator=(Pcre&& o) noexcept {
@@ -195,7 +194,7 @@ Result<Signature> ParseSignature(const std::string& name, const std::string& tex
       "product",        "description", "cpe_vendor", "cpe_product", "cpe_part",  "purl_type",
       "purl_namespace", "purl_name",   "type",       "packages",    "libraries", "rule"};
   static const std::set<std::string_view> kRule = {
-      "id",   "match",   "version",  "filename",    "files",      "tests",
+      "id",   "match",   "version",  "filename",    "files",     "tests",
       "join", "highest", "requires", "versionless", "negatives", "window"};
   for (const auto& [k, v] : doc)
     if (!kTop.contains(k.str()))
@@ -338,9 +337,9 @@ Result<Signature> ParseSignature(const std::string& name, const std::string& tex
     for (const std::string& q : *requires_list) {
       auto lit = Unescape(q);
       if (!lit || lit->size() < 3)
-        return Fail(ErrorCode::kMalformed,
-                    fmt::format("{}:{}: requires must list literals of at least 3 bytes", name,
-                                line));
+        return Fail(
+            ErrorCode::kMalformed,
+            fmt::format("{}:{}: requires must list literals of at least 3 bytes", name, line));
       r.requires_literals.push_back(*lit);
     }
     if (!r.requires_literals.empty() && (!r.literals.empty() || r.version.empty()))

@@ -43,18 +43,18 @@ TEST(Signatures, EmbeddedDataLoadsAndCoversTheEmbeddedLinuxList) {
   EXPECT_EQ(products.size(), db.signatures().size());
   // The embedded-Linux list, every product of it (gdbserver is product gdb).
   for (const char* p :
-       {"busybox",    "dropbear",   "openssh",    "openssl",        "libressl",    "wolfssl",
-        "mbedtls",    "gnutls",     "zlib",       "curl",           "wget",        "uclibc",
-        "uclibc-ng",  "musl",       "glibc",      "dnsmasq",        "hostapd",     "wpa_supplicant",
-        "lighttpd",   "boa",        "goahead",    "mini_httpd",     "thttpd",      "uhttpd",
-        "nginx",      "apache_httpd", "miniupnpd", "libupnp",       "avahi",       "samba",
-        "vsftpd",     "proftpd",    "pure-ftpd",  "openvpn",        "strongswan",  "ppp",
-        "iptables",   "nftables",   "iproute2",   "ntp",            "chrony",      "u-boot",
-        "sqlite",     "libxml2",    "expat",      "json-c",         "lua",         "php",
-        "python",     "perl",       "libpcap",    "tcpdump",        "gdb",         "strace",
-        "mosquitto",  "net-snmp",   "quagga",     "bind",           "unbound",     "libjpeg",
-        "libpng",     "live555",    "pcre",       "ncurses",        "dbus",        "systemd",
-        "procd",      "ubus",       "uci",        "netifd",         "libubox"})
+       {"busybox",   "dropbear",     "openssh",   "openssl",    "libressl",   "wolfssl",
+        "mbedtls",   "gnutls",       "zlib",      "curl",       "wget",       "uclibc",
+        "uclibc-ng", "musl",         "glibc",     "dnsmasq",    "hostapd",    "wpa_supplicant",
+        "lighttpd",  "boa",          "goahead",   "mini_httpd", "thttpd",     "uhttpd",
+        "nginx",     "apache_httpd", "miniupnpd", "libupnp",    "avahi",      "samba",
+        "vsftpd",    "proftpd",      "pure-ftpd", "openvpn",    "strongswan", "ppp",
+        "iptables",  "nftables",     "iproute2",  "ntp",        "chrony",     "u-boot",
+        "sqlite",    "libxml2",      "expat",     "json-c",     "lua",        "php",
+        "python",    "perl",         "libpcap",   "tcpdump",    "gdb",        "strace",
+        "mosquitto", "net-snmp",     "quagga",    "bind",       "unbound",    "libjpeg",
+        "libpng",    "live555",      "pcre",      "ncurses",    "dbus",       "systemd",
+        "procd",     "ubus",         "uci",       "netifd",     "libubox"})
     EXPECT_TRUE(products.contains(p)) << p;
   EXPECT_GE(products.size(), 150u);
 }
@@ -149,8 +149,8 @@ TEST(Signatures, BrokenFilesAreRefusedWithFileAndLine) {
 TEST(Signatures, NewRuleKeysAreValidated) {
   auto err = [](std::string rule) {
     auto r = Database::Load(
-        {{"k.toml", "product = \"k\"\ncpe_vendor = \"k\"\ncpe_product = \"k\"\n[[rule]]\n" +
-                        rule + "\n"}});
+        {{"k.toml",
+          "product = \"k\"\ncpe_vendor = \"k\"\ncpe_product = \"k\"\n[[rule]]\n" + rule + "\n"}});
     return r ? std::string() : r.error().message;
   };
   EXPECT_NE(err("match = '\\x00ABC'\nversion = 'ABC(\\d)'\n"
@@ -183,7 +183,8 @@ TEST(Signatures, WindowRequiresAndVersionlessRules) {
   auto db = Database::Load(
       {{"n.toml",
         "product = \"n\"\ncpe_vendor = \"n\"\ncpe_product = \"n\"\n"
-        "[[rule]]\nid = \"wide\"\nmatch = 'MARK'\nwindow = 1024\nversion = 'MARK[^\\x00]*\\x00(\\d+)'\n"
+        "[[rule]]\nid = \"wide\"\nmatch = 'MARK'\nwindow = 1024\nversion = "
+        "'MARK[^\\x00]*\\x00(\\d+)'\n"
         "tests = [{ text = \"MARK\\u00007\", version = \"7\" }]\n"
         "[[rule]]\nid = \"guarded\"\nversion = '\\x00v(\\d+\\.\\d+)\\x00'\nfiles = ['libn.so']\n"
         "requires = ['n library']\ntests = [{ text = \"n library\\u0000v1.2\\u0000\", version = "

@@ -61,12 +61,11 @@ void Cred02(const DeviceModel& m, const AuditContext& ctx, Findings& out) {
       f.verdict = false;
     }
     if (r.cracked) {
-      out.Add(
-          fmt::format("account '{}' has the guessable password \"{}\" ({}; word {} of the {} "
-                      "dictionary words)",
-                      a.name, r.password, facts::HashSchemeName(a.scheme), r.position,
-                      cands.size()),
-          a.hash_from);
+      out.Add(fmt::format("account '{}' has the guessable password \"{}\" ({}; word {} of the {} "
+                          "dictionary words)",
+                          a.name, r.password, facts::HashSchemeName(a.scheme), r.position,
+                          cands.size()),
+              a.hash_from);
     }
   });
 }
