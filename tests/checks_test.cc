@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "audit/check.h"
@@ -50,6 +51,13 @@ std::vector<const Finding*> Of(const ScanResult& r, std::string_view id) {
   std::vector<const Finding*> out;
   for (const Finding& f : r.findings)
     if (f.check_id == id) out.push_back(&f);
+  return out;
+}
+
+// Findings by the path they name (one finding per path in the tests that use it).
+std::map<std::string, const Finding*> ByPath(const std::vector<const Finding*>& hits) {
+  std::map<std::string, const Finding*> out;
+  for (const Finding* f : hits) out[f->path] = f;
   return out;
 }
 
@@ -174,20 +182,10 @@ BusyBox v1.36.1 (2023-01-01) multi-call binary.
 // pcap header is not one.
 TEST(Checks, PacketCapturesByMagicPcapAndPcapng) {
   t::TempDir dir;
-  ScanResult r = ScanSpecText(std::string(kMinimal) + R"(=== b64 srv/trace.bin
-Cg0NChwAAABNPCsaAQAAAP//////////HAAAAA==
-=== b64 srv/be.cap
-obI8TQACAAQAAAAAAAAAAAAA//8AAAAB
-=== b64 srv/old.pcap
-1MOyoQEAAAAAAAAAAAAAAP//AAABAAAA
-=== b64 srv/short.pcap
-1MOyoQIABAAAAAAAAAAAAP//AAA=
-)",
-                              dir);
+  ScanResult r = ScanSpecText(std::string(kMinimal) + t::kCaptureSamplesSpec, dir);
   auto hits = Of(r, "FS-07");
   ASSERT_EQ(hits.size(), 2u);
-  std::map<std::string, const Finding*> by_path;
-  for (const Finding* f : hits) by_path[f->path] = f;
+  std::map<std::string, const Finding*> by_path = ByPath(hits);
   ASSERT_EQ(by_path.count("/srv/trace.bin"), 1u);
   ASSERT_EQ(by_path.count("/srv/be.cap"), 1u);
   EXPECT_NE(by_path["/srv/trace.bin"]->message.find("28 bytes, pcapng"), std::string::npos)
@@ -251,8 +249,7 @@ H:/www
                    dir);
   auto hits = Of(r, "CRYP-02");
   ASSERT_EQ(hits.size(), 2u);
-  std::map<std::string, const Finding*> by_path;
-  for (const Finding* f : hits) by_path[f->path] = f;
+  std::map<std::string, const Finding*> by_path = ByPath(hits);
   ASSERT_EQ(by_path.count("/etc/web.conf"), 1u);
   ASSERT_EQ(by_path.count("/etc/httpd.conf"), 1u);
   EXPECT_EQ(by_path["/etc/web.conf"]->line, 3);

@@ -217,19 +217,11 @@ int main(int argc, char **argv) { (void)argv; return sbox[argc]; }
 // Captures come from the ELF facts' read of each file's first bytes: by magic, not by name, and
 // only from files long enough for a capture header; ELF files are still recognised.
 TEST(ContentFacts, CapturesFromTheFirstBytesOfEveryFile) {
-  auto b = Build(R"(=== file etc/passwd
+  auto b = Build(std::string(R"(=== file etc/passwd
 root:x:0:0:root:/root:/bin/sh
-=== b64 srv/trace.bin
-Cg0NChwAAABNPCsaAQAAAP//////////HAAAAA==
-=== b64 srv/be.cap
-obI8TQACAAQAAAAAAAAAAAAA//8AAAAB
-=== b64 srv/old.pcap
-1MOyoQEAAAAAAAAAAAAAAP//AAABAAAA
-=== b64 srv/short.pcap
-1MOyoQIABAAAAAAAAAAAAP//AAA=
 === cc usr/bin/tool mode=0755 flags="-O0"
 int main(void) { return 0; }
-)");
+)") + t::kCaptureSamplesSpec);
   ASSERT_NE(b->model, nullptr);
   const DeviceModel& m = *b->model;
   EXPECT_EQ(m.captures,

@@ -145,24 +145,16 @@ TEST(SignaturesRealImage, OpenWrtProductsNamedByPathWithoutAVersion) {
     nlohmann::json cdx = nlohmann::json::parse(sbom::CycloneDx(r));
     nlohmann::json spdx = nlohmann::json::parse(sbom::Spdx(r));
     for (const nlohmann::json& c : cdx["components"])
-      if (c["name"] == "procd") EXPECT_FALSE(c.contains("version")) << c.dump();
-    for (const nlohmann::json& p : spdx["packages"])
-      if (p["name"] == "procd") EXPECT_FALSE(p.contains("versionInfo")) << p.dump();
-    std::string schemas = t::SharedDir() + "/data/schemas/";
-    if (t::Run("python3 -c 'import jsonschema' 2>/dev/null") == 0) {
-      t::TempDir d;
-      for (auto [doc, schema] : {std::pair{cdx.dump(), "bom-1.6.schema.json"},
-                                 std::pair{spdx.dump(), "spdx-2.3.schema.json"}}) {
-        std::string path = d / schema, out;
-        t::WriteFile(path, doc);
-        EXPECT_EQ(t::Run("python3 " +
-                             t::Sh(std::string(FIRMWARDEN_SOURCE_DIR) + "/tests/sbom/validate.py") +
-                             " " + t::Sh(schemas + schema) + " " + t::Sh(path) + " 2>&1",
-                         &out),
-                  0)
-            << schema << ": " << out.substr(0, 2000);
+      if (c["name"] == "procd") {
+        EXPECT_FALSE(c.contains("version")) << c.dump();
       }
-    }
+    for (const nlohmann::json& p : spdx["packages"])
+      if (p["name"] == "procd") {
+        EXPECT_FALSE(p.contains("versionInfo")) << p.dump();
+      }
+    t::TempDir d;
+    t::ExpectSchemaValid(cdx.dump(), "bom-1.6.schema.json", d);
+    t::ExpectSchemaValid(spdx.dump(), "spdx-2.3.schema.json", d);
   }
   ScanResult r = Identify(image);
   for (const Want& w : wants) {

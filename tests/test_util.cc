@@ -1,5 +1,6 @@
 #include "test_util.h"
 
+#include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -124,6 +125,22 @@ int PackSpec(const std::string& spec_path, const std::string& tar) {
   return Run("FIRMWARDEN_SHARED_DIR=" + Sh(SharedDir()) + " python3 " +
              Sh(std::string(FIRMWARDEN_SOURCE_DIR) + "/tests/checks/pack.py") + " " +
              Sh(spec_path) + " " + Sh(tar));
+}
+
+void ExpectSchemaValid(const std::string& doc, const std::string& schema, const TempDir& d) {
+  std::string schemas = SharedDir() + "/data/schemas";
+  if (!Exists(schemas + "/" + schema)) GTEST_SKIP() << "no " << schema << " in " << schemas;
+  if (Run("python3 -c 'import jsonschema' 2>/dev/null") != 0)
+    GTEST_SKIP() << "python3-jsonschema is not installed (scripts/setup installs it)";
+  std::string path = d / ("doc-" + schema);
+  WriteFile(path, doc);
+  std::string out;
+  EXPECT_EQ(Run("python3 " + Sh(std::string(FIRMWARDEN_SOURCE_DIR) + "/tests/sbom/validate.py") +
+                    " " + Sh(schemas + "/" + schema) + " " + Sh(path) + " 2>&1",
+                &out),
+            0)
+      << schema << ":\n"
+      << out.substr(0, 4000);
 }
 
 }  // namespace firmwarden::testing

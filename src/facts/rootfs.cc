@@ -57,14 +57,12 @@ RootFs::RootFs(const FileTree& files, size_t tree, std::string out_dir)
   all_ = files.EntriesOf(tree);
   std::sort(all_.begin(), all_.end(),
             [](const FileEntry* a, const FileEntry* b) { return a->tree_path < b->tree_path; });
+  // Taken from the sorted list, each directory's children are already in path order.
   for (const FileEntry* e : all_) {
     size_t slash = e->tree_path.rfind('/');
     std::string parent = slash == std::string::npos ? "" : e->tree_path.substr(0, slash);
     if (!e->tree_path.empty()) children_[parent].push_back(e);
   }
-  for (auto& [dir, kids] : children_)
-    std::sort(kids.begin(), kids.end(),
-              [](const FileEntry* a, const FileEntry* b) { return a->tree_path < b->tree_path; });
 }
 
 std::optional<size_t> RootFs::PickRoot(const FileTree& files) {
